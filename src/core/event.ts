@@ -1,0 +1,120 @@
+/**
+ * The event that flows from sources through transforms to sinks.
+ *
+ * It is flat on purpose: the hot path creates one of these per log line, so nested objects
+ * are avoided, and per-container facts live in one shared `ContainerInfo` that every event
+ * of that container points to. `toEcs()` (src/core/ecs.ts) turns it into the nested ECS
+ * document that the API returns and Elasticsearch stores.
+ */
+
+/** Syslog severities, RFC 5424 section 6.2.1; the index is the numeric code. */
+export const SEVERITY_NAMES = ['emerg', 'alert', 'crit', 'err', 'warning', 'notice', 'info', 'debug'] as const;
+export type SeverityName = (typeof SEVERITY_NAMES)[number];
+
+/** Syslog facilities, RFC 5424 section 6.2.1; the index is the numeric code. */
+export const FACILITY_NAMES = [
+  'kern',
+  'user',
+  'mail',
+  'daemon',
+  'auth',
+  'syslog',
+  'lpr',
+  'news',
+  'uucp',
+  'cron',
+  'authpriv',
+  'ftp',
+  'ntp',
+  'security',
+  'console',
+  'solaris-cron',
+  'local0',
+  'local1',
+  'local2',
+  'local3',
+  'local4',
+  'local5',
+  'local6',
+  'local7',
+] as const;
+
+export const SEVERITY = {
+  emerg: 0,
+  alert: 1,
+  crit: 2,
+  err: 3,
+  warning: 4,
+  notice: 5,
+  info: 6,
+  debug: 7,
+} as const;
+
+/** Docker's own syslog logging driver logs with facility `daemon`; we tag container lines alike. */
+export const FACILITY_DAEMON = 3;
+
+export type Stream = 'stdout' | 'stderr';
+
+/** Facts about one container, shared by all its events (never copied per line). */
+export interface ContainerInfo {
+  id: string;
+  name: string;
+  imageName: string;
+  labels: Readonly<Record<string, string>>;
+  composeProject?: string;
+  composeService?: string;
+  composeNumber?: number;
+  tty: boolean;
+}
+
+export interface SyslogHeader {
+  hostname?: string;
+  appname?: string;
+  procid?: string;
+  msgid?: string;
+  /** SD-ID -> param name -> value */
+  structuredData?: Record<string, Record<string, string>>;
+}
+
+export interface LogEvent {
+  /** `@timestamp`: RFC 3339 UTC with exactly nine fraction digits, e.g. 2024-05-01T12:00:00.123456789Z */
+  timestamp: string;
+  /** `event.id`: deterministic, so a replay of the same line yields the same id. */
+  id: string;
+  dataset: 'docker' | 'syslog';
+  /** `event.ingested`, RFC 3339 UTC. */
+  ingested: string;
+  message: string;
+  /** `event.original`: the raw line, set only when it differs from `message`. */
+  original?: string;
+  /** Syslog severity code 0..7 (`log.level` is its name). */
+  severity: number;
+  /** Syslog facility code 0..23. */
+  facility: number;
+  stream?: Stream;
+  container?: ContainerInfo;
+  /** `host.name` */
+  host: string;
+  /** `service.name`: the compose service, else the syslog app-name. */
+  service?: string;
+  syslog?: SyslogHeader;
+  /** `fields.*`: keys parsed out of a JSON or logfmt body. */
+  fields?: Record<string, unknown>;
+  /** `log.flags`, as Filebeat uses them: `truncated`, `multiline`. */
+  flags?: string[];
+  /**
+   * Where the event came from, for checkpoints: the source's key (a container id) and the
+   * position of the line (its timestamp and its index among lines with that same timestamp).
+   * Not part of the stored document.
+   */
+  sourceKey?: string;
+  seq?: number;
+}
+
+/** Everything below this file speaks of positions with this shape. */
+export interface Position {
+  /** RFC 3339 UTC, nine fraction digits. */
+  timestamp: string;
+  /** Index of the line among the lines of the same container with that same timestamp. */
+  seq: number;
+}
