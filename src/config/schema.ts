@@ -6,8 +6,14 @@ import { type Static, Type as T } from '@sinclair/typebox';
  * so a typo fails start-up instead of being silently ignored.
  */
 
-const HostPort = T.String({ pattern: '^(\\[[0-9a-fA-F:.]+\\]|[^\\s:\\[\\]]+):[0-9]{1,5}$', description: 'host:port' });
-const Duration = T.String({ pattern: '^[0-9]+(ms|s|m|h|d|w)$', description: 'a duration such as 500ms, 30s, 15m, 2h, 14d' });
+const HostPort = T.String({
+  pattern: '^(\\[[0-9a-fA-F:.]+\\]|[^\\s:\\[\\]]+):[0-9]{1,5}$',
+  description: 'host:port',
+});
+const Duration = T.String({
+  pattern: '^[0-9]+(ms|s|m|h|d|w)$',
+  description: 'a duration such as 500ms, 30s, 15m, 2h, 14d',
+});
 const Strict = { additionalProperties: false } as const;
 
 /** Which containers: each list entry is a glob (`*`, `?`); labels are `key` or `key=value` globs. */
@@ -39,15 +45,24 @@ export const SyslogSourceSchema = T.Object(
     enabled: T.Boolean({ default: false }),
     udp: T.Union([HostPort, T.Null()], { default: '127.0.0.1:5514' }),
     tcp: T.Union([HostPort, T.Null()], { default: '127.0.0.1:5514' }),
-    tls: T.Union([T.Object({ listen: HostPort, cert: T.String(), key: T.String(), ca: T.Optional(T.String()) }, Strict), T.Null()], {
-      default: null,
-    }),
+    tls: T.Union(
+      [
+        T.Object({ listen: HostPort, cert: T.String(), key: T.String(), ca: T.Optional(T.String()) }, Strict),
+        T.Null(),
+      ],
+      {
+        default: null,
+      },
+    ),
   },
   { ...Strict, default: {} },
 );
 
 const Token = T.Object(
-  { token: T.String({ minLength: 16 }), role: T.Union([T.Literal('read'), T.Literal('admin')], { default: 'read' }) },
+  {
+    token: T.String({ minLength: 16 }),
+    role: T.Union([T.Literal('read'), T.Literal('admin')], { default: 'read' }),
+  },
   Strict,
 );
 
@@ -56,10 +71,16 @@ export const ConfigSchema = T.Object(
     data_dir: T.String({ minLength: 1, default: './data' }),
     http: T.Object(
       {
-        listen: T.Union([HostPort, T.Null()], { default: '127.0.0.1:8080', description: 'host:port, or null for no HTTP server' }),
-        auth: T.Union([T.Literal('none'), T.Object({ tokens: T.Array(Token, { minItems: 1 }) }, Strict), T.Null()], {
-          default: null,
+        listen: T.Union([HostPort, T.Null()], {
+          default: '127.0.0.1:8080',
+          description: 'host:port, or null for no HTTP server',
         }),
+        auth: T.Union(
+          [T.Literal('none'), T.Object({ tokens: T.Array(Token, { minItems: 1 }) }, Strict), T.Null()],
+          {
+            default: null,
+          },
+        ),
       },
       { ...Strict, default: {} },
     ),
@@ -73,7 +94,12 @@ export const ConfigSchema = T.Object(
     store: T.Object(
       {
         kind: T.Union([T.Literal('embedded'), T.Literal('elasticsearch')], { default: 'embedded' }),
-        elasticsearch: T.Optional(T.Object({ nodes: T.Array(T.String({ minLength: 1 }), { minItems: 1 }) }, { additionalProperties: true })),
+        elasticsearch: T.Optional(
+          T.Object(
+            { nodes: T.Array(T.String({ minLength: 1 }), { minItems: 1 }) },
+            { additionalProperties: true },
+          ),
+        ),
       },
       { ...Strict, default: {} },
     ),
@@ -89,7 +115,14 @@ export const ConfigSchema = T.Object(
       { ...Strict, default: {} },
     ),
     retention: T.Array(
-      T.Object({ name: T.String({ pattern: '^[a-z0-9][a-z0-9_-]*$' }), keep: Duration, match: T.Optional(T.String()) }, Strict),
+      T.Object(
+        {
+          name: T.String({ pattern: '^[a-z0-9][a-z0-9_-]*$' }),
+          keep: Duration,
+          match: T.Optional(T.String()),
+        },
+        Strict,
+      ),
       { default: [{ name: 'default', keep: '14d' }] },
     ),
   },
