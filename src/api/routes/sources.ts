@@ -1,0 +1,50 @@
+import { type Static, Type as T } from '@sinclair/typebox';
+import type { FastifyPluginAsync } from 'fastify';
+import type { SourceStatus, StatusProvider } from '../../core/status.js';
+
+/** The JSON form of a SourceStatus: the same facts with snake_case keys. */
+export const SourceJson = T.Object({
+  kind: T.Union([T.Literal('docker'), T.Literal('syslog')]),
+  id: T.String(),
+  name: T.String(),
+  state: T.Union([
+    T.Literal('attached'),
+    T.Literal('detached'),
+    T.Literal('reconnecting'),
+    T.Literal('stopped'),
+  ]),
+  lines_read: T.Integer(),
+  last_line_time: T.Union([T.String(), T.Null()]),
+  committed_time: T.Union([T.String(), T.Null()]),
+  compose: T.Optional(
+    T.Object({
+      project: T.Optional(T.String()),
+      service: T.Optional(T.String()),
+      number: T.Optional(T.Integer()),
+    }),
+  ),
+});
+export type SourceJson = Static<typeof SourceJson>;
+
+export const SourcesResponse = T.Object({ sources: T.Array(SourceJson) });
+export type SourcesResponse = Static<typeof SourcesResponse>;
+
+export function toSourceJson(s: SourceStatus): SourceJson {
+  return {
+    kind: s.kind,
+    id: s.id,
+    name: s.name,
+    state: s.state,
+    lines_read: s.linesRead,
+    last_line_time: s.lastLineTime,
+    committed_time: s.committedTime,
+    ...(s.compose !== undefined ? { compose: { ...s.compose } } : {}),
+  };
+}
+
+export const sourcesRoutes: FastifyPluginAsync<{ status: StatusProvider }> = async (app, opts) => {
+  app.get('/sources', { schema: { response: { 200: SourcesResponse } } }, async () => {
+    const body: SourcesResponse = { sources: opts.status.sources().map(toSourceJson) };
+    return body;
+  });
+};

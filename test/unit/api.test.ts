@@ -1,0 +1,355 @@
+import type { FastifyInstance } from 'fastify';
+import { pino } from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { buildApp } from '../../src/api/app.js';
+import type { EcsDocument } from '../../src/core/ecs.js';
+import { LogwharfError } from '../../src/core/errors.js';
+import type { SourceStatus, StatusProvider } from '../../src/core/status.js';
+import type { SearchRequest, SearchResult, StoreReader } from '../../src/core/store.js';
+import { QuerySyntaxError } from '../../src/query/ast.js';
+import { parseQuery } from '../../src/query/parser.js';
+import { UnknownFieldError } from '../../src/query/sql.js';
+import { InvalidCursorError } from '../../src/sinks/embedded/paging.js';
+
+const NOW = new Date('2024-05-01T12:00:00.000Z');
+
+const EVENT_A: EcsDocument = {
+  '@timestamp': '2024-05-01T11:59:59.123456789Z',
+  event: { id: 'a1', dataset: 'docker', ingested: '2024-05-01T11:59:59.200000000Z' },
+  message: 'GET / 200',
+  log: {
+    level: 'info',
+    syslog: { severity: { code: 6, name: 'info' }, facility: { code: 3, name: 'daemon' } },
+  },
+  container: {
+    id: 'c1',
+    name: 'demo-web-1',
+    image: { name: 'nginx' },
+    labels: { 'com.docker.compose.service': 'web' },
+  },
+  fields: { status: 200, nested: { deep: [1, 'two', null] } },
+};
+const EVENT_B: EcsDocument = {
+  '@timestamp': '2024-05-01T11:59:58.000000000Z',
+  message: 'older',
+  host: { name: 'h' },
+};
+
+class FakeReader implements StoreReader {
+  requests: SearchRequest[] = [];
+  result: SearchResult = { events: [], nextCursor: null };
+  failWith: unknown = undefined;
+  async search(req: SearchRequest): Promise<SearchResult> {
+    this.requests.push(req);
+    if (this.failWith !== undefined) throw this.failWith;
+    return this.result;
+  }
+  async close(): Promise<void> {}
+}
+
+class FakeStatus implements StatusProvider {
+  list: SourceStatus[] = [];
+  isReady = true;
+  sources(): SourceStatus[] {
+    return this.list;
+  }
+  ready(): boolean {
+    return this.isReady;
+  }
+}
+
+let reader: FakeReader;
+let status: FakeStatus;
+let storeOk: boolean | Error;
+let app: FastifyInstance;
+
+beforeEach(async () => {
+  reader = new FakeReader();
+  status = new FakeStatus();
+  storeOk = true;
+  app = await buildApp({
+    reader,
+    status,
+    storeReady: async () => {
+      if (storeOk instanceof Error) throw storeOk;
+      return storeOk;
+    },
+    now: () => NOW,
+  });
+});
+
+afterEach(async () => {
+  await app.close();
+});
+
+async function get(url: string) {
+  const res = await app.inject({ method: 'GET', url });
+  return { status: res.statusCode, body: res.json() as Record<string, unknown>, headers: res.headers };
+}
+
+function syntaxPosition(q: string): number {
+  try {
+    parseQuery(q);
+  } catch (err) {
+    if (err instanceof QuerySyntaxError) return err.position;
+  }
+  throw new Error(`expected ${q} not to parse`);
+}
+
+describe('GET /api/v1/search', () => {
+  it('asks the store for the newest 100 of everything by default', async () => {
+    reader.result = { events: [EVENT_A, EVENT_B], nextCursor: null };
+    const res = await get('/api/v1/search');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ events: [EVENT_A, EVENT_B], next_cursor: null });
+    expect(reader.requests).toEqual([{ query: { type: 'all' }, limit: 100, order: 'desc' }]);
+  });
+
+  it('returns the ECS documents unchanged, nested fields included', async () => {
+    reader.result = { events: [EVENT_A], nextCursor: null };
+    const res = await app.inject({ method: 'GET', url: '/api/v1/search?q=' });
+    expect(res.headers['content-type']).toMatch(/^application\/json/);
+    expect(JSON.parse(res.body)).toEqual({ events: [EVENT_A], next_cursor: null });
+  });
+
+  it('passes the parsed query, limit, order and cursor, and returns next_cursor', async () => {
+    reader.result = { events: [EVENT_B], nextCursor: 'opaque-2' };
+    const res = await get('/api/v1/search?q=service%3Aweb&limit=5&order=asc&cursor=opaque-1');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ events: [EVENT_B], next_cursor: 'opaque-2' });
+    expect(reader.requests).toEqual([
+      { query: parseQuery('service:web'), limit: 5, order: 'asc', cursor: 'opaque-1' },
+    ]);
+  });
+
+  it('takes from/to as spans before now', async () => {
+    await get('/api/v1/search?from=15m&to=5m');
+    expect(reader.requests[0]).toMatchObject({
+      from: '2024-05-01T11:45:00.000000000Z',
+      to: '2024-05-01T11:55:00.000000000Z',
+    });
+  });
+
+  it('takes from/to as RFC 3339 and hands the store the canonical form', async () => {
+    await get('/api/v1/search?from=2024-05-01T10:00:00Z&to=2024-05-01T11:00:00.5Z');
+    expect(reader.requests[0]).toMatchObject({
+      from: '2024-05-01T10:00:00.000000000Z',
+      to: '2024-05-01T11:00:00.500000000Z',
+    });
+  });
+
+  it('treats empty from, to and cursor as not given', async () => {
+    const res = await get('/api/v1/search?q=&from=&to=&cursor=');
+    expect(res.status).toBe(200);
+    expect(reader.requests).toEqual([{ query: { type: 'all' }, limit: 100, order: 'desc' }]);
+  });
+
+  it('accepts limit 10000', async () => {
+    expect((await get('/api/v1/search?limit=10000')).status).toBe(200);
+    expect(reader.requests[0]?.limit).toBe(10000);
+  });
+
+  it.each([
+    ['limit=10001', 'limit', /must be <= 10000/],
+    ['limit=0', 'limit', /must be >= 1/],
+    ['limit=ten', 'limit', /must be integer/],
+    ['limit=1.5', 'limit', /must be integer/],
+    ['order=sideways', 'order', /asc, desc/],
+  ])('rejects %s with 400 naming the parameter', async (qs, parameter, detail) => {
+    const res = await get(`/api/v1/search?${qs}`);
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ error: 'bad_parameter', parameter });
+    expect(res.body.message).toMatch(new RegExp(`^${parameter}: `));
+    expect(res.body.message).toMatch(detail);
+    expect(reader.requests).toEqual([]);
+  });
+
+  it.each(['from', 'to'])('rejects a %s that is not a time with 400 naming it', async (parameter) => {
+    const res = await get(`/api/v1/search?${parameter}=yesterday-ish`);
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ error: 'bad_parameter', parameter });
+    expect(res.body.message).toMatch(new RegExp(`^${parameter}: `));
+    expect(reader.requests).toEqual([]);
+  });
+
+  it('rejects from after to', async () => {
+    const res = await get('/api/v1/search?from=5m&to=15m');
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({
+      error: 'bad_parameter',
+      parameter: 'from',
+      message: 'from: 2024-05-01T11:55:00.000000000Z is after to (2024-05-01T11:45:00.000000000Z)',
+    });
+  });
+
+  it('answers a query that does not parse with 400 bad_query and the position', async () => {
+    const q = 'service:web (level>=warning';
+    const res = await get(`/api/v1/search?q=${encodeURIComponent(q)}`);
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({
+      error: 'bad_query',
+      message: expect.any(String),
+      position: syntaxPosition(q),
+    });
+    expect(res.body.position).toBe(q.length);
+    expect(reader.requests).toEqual([]);
+  });
+
+  it('answers an unknown field with 400 unknown_field naming it', async () => {
+    reader.failWith = new UnknownFieldError('nosuch.field');
+    const res = await get('/api/v1/search?q=nosuch.field%3Ax');
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({
+      error: 'unknown_field',
+      field: 'nosuch.field',
+      message: expect.stringMatching(/^unknown field 'nosuch.field'; known: /),
+    });
+  });
+
+  it('answers a cursor the store rejects with 400 naming cursor', async () => {
+    reader.failWith = new InvalidCursorError('not a cursor');
+    const res = await get('/api/v1/search?cursor=garbage');
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({
+      error: 'bad_parameter',
+      parameter: 'cursor',
+      message: 'invalid cursor: not a cursor; use the next_cursor of a previous answer',
+    });
+  });
+
+  it('answers a store that cannot be read with 503 and its coded error', async () => {
+    reader.failWith = new LogwharfError('LOGWHARF_ERR_STORE', 'database is locked');
+    const res = await get('/api/v1/search');
+    expect(res.status).toBe(503);
+    expect(res.body).toEqual({
+      error: 'unavailable',
+      code: 'LOGWHARF_ERR_STORE',
+      message: 'database is locked',
+    });
+  });
+
+  it('answers an unexpected error with 500 and no details', async () => {
+    reader.failWith = new TypeError('secret internals at /srv/x.ts:12');
+    const res = await app.inject({ method: 'GET', url: '/api/v1/search' });
+    expect(res.statusCode).toBe(500);
+    expect(res.json()).toEqual({ error: 'internal_error', message: 'internal error; see the logwharf log' });
+    expect(res.body).not.toMatch(/secret|stack|x\.ts/);
+  });
+});
+
+describe('GET /api/v1/sources', () => {
+  it('lists the sources with snake_case keys', async () => {
+    status.list = [
+      {
+        kind: 'docker',
+        id: 'c1',
+        name: 'demo-web-1',
+        state: 'attached',
+        linesRead: 42,
+        lastLineTime: '2024-05-01T11:59:59.123456789Z',
+        committedTime: '2024-05-01T11:59:58.000000000Z',
+        compose: { project: 'demo', service: 'web', number: 1 },
+      },
+      {
+        kind: 'syslog',
+        id: '10.0.0.5:514',
+        name: 'db1',
+        state: 'detached',
+        linesRead: 0,
+        lastLineTime: null,
+        committedTime: null,
+      },
+    ];
+    const res = await get('/api/v1/sources');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({
+      sources: [
+        {
+          kind: 'docker',
+          id: 'c1',
+          name: 'demo-web-1',
+          state: 'attached',
+          lines_read: 42,
+          last_line_time: '2024-05-01T11:59:59.123456789Z',
+          committed_time: '2024-05-01T11:59:58.000000000Z',
+          compose: { project: 'demo', service: 'web', number: 1 },
+        },
+        {
+          kind: 'syslog',
+          id: '10.0.0.5:514',
+          name: 'db1',
+          state: 'detached',
+          lines_read: 0,
+          last_line_time: null,
+          committed_time: null,
+        },
+      ],
+    });
+  });
+
+  it('answers an empty list when nothing is attached', async () => {
+    expect(await get('/api/v1/sources')).toMatchObject({ status: 200, body: { sources: [] } });
+  });
+});
+
+describe('health', () => {
+  it('/healthz is ok even when nothing else is', async () => {
+    storeOk = false;
+    status.isReady = false;
+    expect(await get('/healthz')).toMatchObject({ status: 200, body: { status: 'ok' } });
+  });
+
+  it('/readyz is ready when the store and Docker are', async () => {
+    const res = await get('/readyz');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ status: 'ready' });
+  });
+
+  it.each([
+    [false, true, { store: false, docker: true }],
+    [true, false, { store: true, docker: false }],
+    [new Error('disk gone'), false, { store: false, docker: false }],
+  ])('/readyz is 503 when store=%s docker=%s', async (store, docker, checks) => {
+    storeOk = store;
+    status.isReady = docker;
+    const res = await get('/readyz');
+    expect(res.status).toBe(503);
+    expect(res.body).toEqual({ status: 'not_ready', checks });
+  });
+});
+
+describe('other routes', () => {
+  it('GET / is a small HTML page linking to the API', async () => {
+    const res = await app.inject({ method: 'GET', url: '/' });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(res.body).toContain('logwharf is running');
+    expect(res.body).toContain('href="api/v1/search');
+    expect(res.body).toContain('href="api/v1/sources"');
+  });
+
+  it('an unknown route is a JSON 404', async () => {
+    const res = await get('/api/v1/nope?x=1');
+    expect(res.status).toBe(404);
+    expect(res.body).toEqual({ error: 'not_found', message: 'no route GET /api/v1/nope' });
+  });
+
+  it('the histogram and tail are not served yet', async () => {
+    expect((await get('/api/v1/histogram')).status).toBe(404);
+    expect((await get('/api/v1/tail')).status).toBe(404);
+  });
+});
+
+describe('logger', () => {
+  it.each([
+    ['fastify logger options', { level: 'silent' }],
+    ['a pino logger', pino({ level: 'silent' })],
+  ])('accepts %s', async (_what, logger) => {
+    const logged = await buildApp({ reader, status, storeReady: async () => true, logger });
+    try {
+      expect((await logged.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+    } finally {
+      await logged.close();
+    }
+  });
+});
