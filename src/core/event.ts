@@ -8,7 +8,16 @@
  */
 
 /** Syslog severities, RFC 5424 section 6.2.1; the index is the numeric code. */
-export const SEVERITY_NAMES = ['emerg', 'alert', 'crit', 'err', 'warning', 'notice', 'info', 'debug'] as const;
+export const SEVERITY_NAMES = [
+  'emerg',
+  'alert',
+  'crit',
+  'err',
+  'warning',
+  'notice',
+  'info',
+  'debug',
+] as const;
 export type SeverityName = (typeof SEVERITY_NAMES)[number];
 
 /** Syslog facilities, RFC 5424 section 6.2.1; the index is the numeric code. */

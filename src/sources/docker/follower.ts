@@ -1,0 +1,293 @@
+import type Docker from 'dockerode';
+import type { Logger } from 'pino';
+import { backoffMs } from '../../core/backoff.js';
+import type { ContainerInfo, LogEvent, Position, Stream } from '../../core/event.js';
+import { FACILITY_DAEMON, SEVERITY } from '../../core/event.js';
+import type { Intake } from '../../core/intake.js';
+import type { SourceStatus } from '../../core/status.js';
+import { DockerLogDecoder } from './frames.js';
+import { dockerEventId, sinceParam } from './since.js';
+
+export interface FollowerOptions {
+  docker: Docker;
+  container: ContainerInfo;
+  intake: Intake;
+  /** `host.name`: the Docker host's name. */
+  hostName: () => string;
+  maxLineBytes: number;
+  /** The last committed position from an earlier run, if any. */
+  resumeFrom: Position | undefined;
+  log: Logger;
+}
+
+type State = SourceStatus['state'];
+
+/**
+ * Follows one container's log stream for as long as the container exists.
+ *
+ * The logs endpoint can end while the container still runs (engine restart, a proxy, a
+ * daemon-side rotation): the follower then asks the engine whether the container is running
+ * and re-attaches, instead of silently stopping as some collectors do. Every (re-)attach reads
+ * from the last line read in this process, or from the committed position of an earlier run,
+ * or from the container's very beginning, never from "now", so a restart (same container id)
+ * does not read the whole history again and a short-lived container is still read.
+ */
+export class ContainerFollower {
+  readonly container: ContainerInfo;
+  private readonly opts: FollowerOptions;
+  private state: State = 'detached';
+  private lastRead: Position | undefined;
+  private linesRead = 0;
+  private stream: NodeJS.ReadableStream | null = null;
+  private running = false;
+  private stopped = false;
+  private wake: (() => void) | null = null;
+  private paused = false;
+  private unsubscribeDrain: (() => void) | null = null;
+
+  constructor(opts: FollowerOptions) {
+    this.opts = opts;
+    this.container = opts.container;
+    this.lastRead = opts.resumeFrom;
+  }
+
+  status(committed: Position | undefined): SourceStatus {
+    const c = this.container;
+    return {
+      kind: 'docker',
+      id: c.id,
+      name: c.name,
+      state: this.state,
+      linesRead: this.linesRead,
+      lastLineTime: this.lastRead?.timestamp ?? null,
+      committedTime: committed?.timestamp ?? null,
+      ...(c.composeProject !== undefined
+        ? { compose: { project: c.composeProject, service: c.composeService, number: c.composeNumber } }
+        : {}),
+    };
+  }
+
+  /** Starts the follow loop if it is not running; wakes it if it waits for the container to start. */
+  poke(): void {
+    if (this.stopped) return;
+    if (this.wake) {
+      const w = this.wake;
+      this.wake = null;
+      w();
+    }
+    if (!this.running) {
+      this.running = true;
+      void this.loop().finally(() => {
+        this.running = false;
+      });
+    }
+  }
+
+  /** Stops reading; what was already handed to the pipeline stays there. Idempotent. */
+  stop(): void {
+    this.stopped = true;
+    this.state = 'stopped';
+    this.unsubscribeDrain?.();
+    this.unsubscribeDrain = null;
+    this.destroyStream();
+    this.poke();
+  }
+
+  private destroyStream(): void {
+    const s = this.stream as (NodeJS.ReadableStream & { destroy?: () => void }) | null;
+    this.stream = null;
+    s?.destroy?.();
+  }
+
+  private async loop(): Promise<void> {
+    let failures = 0;
+    while (!this.stopped) {
+      let ended: 'end' | 'error';
+      const attachedAt = Date.now();
+      try {
+        ended = await this.readOnce();
+      } catch (err) {
+        ended = 'error';
+        if (isStatus(err, 501)) {
+          // The container's logging driver cannot be read back (e.g. syslog, fluentd): nothing to follow.
+          this.opts.log.warn(
+            { container: this.container.name, err: errText(err) },
+            'logging driver does not support reading; not followed',
+          );
+          this.state = 'stopped';
+          return;
+        }
+        if (isStatus(err, 404)) {
+          this.state = 'stopped';
+          return;
+        }
+        this.opts.log.debug({ container: this.container.name, err: errText(err) }, 'log stream failed');
+      }
+      if (this.stopped) return;
+      // The stream is over: find out why before deciding to re-attach.
+      let running: boolean;
+      try {
+        const info = await this.opts.docker.getContainer(this.container.id).inspect();
+        running = info.State.Running || info.State.Restarting;
+        failures = 0;
+      } catch (err) {
+        if (isStatus(err, 404)) {
+          this.state = 'stopped';
+          return;
+        }
+        // Engine unreachable: keep trying with backoff; discovery pokes us when it is back.
+        this.state = 'reconnecting';
+        failures++;
+        await this.pause(backoffMs(failures));
+        continue;
+      }
+      if (running) {
+        // A stream that errors, or ends at once although the container runs, must not
+        // turn into a tight re-attach loop: back off until a stream lasts.
+        if (ended === 'error' || Date.now() - attachedAt < 1000) failures++;
+        else failures = 0;
+        this.state = 'reconnecting';
+        if (failures > 0) await this.pause(backoffMs(failures));
+        continue;
+      }
+      // Exited: wait until discovery sees it start again (same id, so we resume, not restart).
+      this.state = 'detached';
+      await this.pause(Number.POSITIVE_INFINITY);
+    }
+  }
+
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = Number.isFinite(ms) ? setTimeout(() => done(), ms) : null;
+      const done = () => {
+        if (timer) clearTimeout(timer);
+        if (this.wake === done) this.wake = null;
+        resolve();
+      };
+      this.wake = done;
+    });
+  }
+
+  /** One attach: resolves when the engine ends the stream. */
+  private async readOnce(): Promise<'end' | 'error'> {
+    const c = this.container;
+    const opts: Docker.ContainerLogsOptions & { follow: true } = {
+      follow: true,
+      stdout: true,
+      stderr: true,
+      timestamps: true,
+    };
+    if (this.lastRead) opts.since = sinceParam(this.lastRead.timestamp) as unknown as number;
+    const stream = await this.opts.docker.getContainer(c.id).logs(opts);
+    if (this.stopped) {
+      (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
+      return 'end';
+    }
+    this.stream = stream;
+    this.state = 'attached';
+
+    const host = this.opts.hostName();
+    const service = c.composeService ?? c.name;
+    let batch: LogEvent[] = [];
+    let ingested = new Date().toISOString();
+    let runTs = '';
+    let runSeq = 0;
+    // A line the decoder could not find a timestamp for is stamped "now": it must not move
+    // the read position (a re-attach from "now" could skip real lines), nor a checkpoint.
+    let untimed = false;
+    const decoder = new DockerLogDecoder({
+      tty: c.tty,
+      maxLineBytes: this.opts.maxLineBytes,
+      onLine: (streamName: Stream, timestamp: string, text: string, truncated: boolean) => {
+        // seq numbers the lines that share one timestamp, in the engine's order; with the
+        // timestamp it makes the deterministic id, so a re-read yields the same ids.
+        if (timestamp === runTs) runSeq++;
+        else {
+          runTs = timestamp;
+          runSeq = 0;
+        }
+        const e: LogEvent = {
+          timestamp,
+          id: dockerEventId(c.id, timestamp, runSeq),
+          dataset: 'docker',
+          ingested,
+          message: text,
+          severity: streamName === 'stderr' ? SEVERITY.err : SEVERITY.info,
+          facility: FACILITY_DAEMON,
+          stream: streamName,
+          container: c,
+          host,
+          service,
+          sourceKey: c.id,
+          seq: runSeq,
+        };
+        if (truncated) e.flags = ['truncated'];
+        if (untimed) {
+          untimed = false;
+          e.sourceKey = undefined;
+        } else {
+          this.lastRead = { timestamp, seq: runSeq };
+        }
+        batch.push(e);
+      },
+      onGarbage: (reason: string, bytes: number) => {
+        untimed = true;
+        this.opts.log.warn({ container: c.name, reason, bytes }, 'unexpected bytes in the log stream');
+      },
+    });
+
+    const handOver = () => {
+      if (batch.length === 0) return;
+      const events = batch;
+      batch = [];
+      this.linesRead += events.length;
+      if (!this.opts.intake.push(events) && !this.paused) {
+        // Backpressure: stop reading; Docker keeps the lines in its log file meanwhile.
+        this.paused = true;
+        stream.pause();
+        this.unsubscribeDrain?.();
+        this.unsubscribeDrain = this.opts.intake.onDrain(() => {
+          this.paused = false;
+          this.unsubscribeDrain?.();
+          this.unsubscribeDrain = null;
+          stream.resume();
+        });
+      }
+    };
+
+    return await new Promise<'end' | 'error'>((resolve) => {
+      let settled = false;
+      const finish = (how: 'end' | 'error') => {
+        if (settled) return;
+        settled = true;
+        try {
+          decoder.end();
+          handOver();
+        } catch (err) {
+          this.opts.log.error(
+            { container: c.name, err: errText(err) },
+            'could not decode the end of the log stream',
+          );
+        }
+        if (this.stream === stream) this.stream = null;
+        resolve(how);
+      };
+      stream.on('data', (chunk: Buffer) => {
+        ingested = new Date().toISOString();
+        decoder.push(chunk);
+        handOver();
+      });
+      stream.on('end', () => finish('end'));
+      stream.on('close', () => finish('end'));
+      stream.on('error', () => finish('error'));
+    });
+  }
+}
+
+function isStatus(err: unknown, status: number): boolean {
+  return (err as { statusCode?: number })?.statusCode === status;
+}
+
+function errText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
