@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tally } from '../helpers/api-client.js';
 import { ComposeProject } from '../helpers/compose.js';
 import { ensureTestImage } from '../helpers/docker.js';
 import { BIN, LogwharfProcess } from '../helpers/logwharf-process.js';
@@ -71,13 +72,13 @@ pipeline:
 
   it('survives SIGKILL in the middle of the numbered lines: each stored exactly once', async () => {
     await waitFor(
-      async () => (await lw.search({ q: 'service:counter', limit: '400' })).events.length >= 300,
+      async () => (await lw.api.search({ q: 'service:counter', limit: '400' })).events.length >= 300,
       {
         timeoutMs: 60_000,
         what: 'the first 300 counter lines to be stored',
       },
     );
-    const before = (await lw.search({ q: 'service:counter', limit: '1' })).events[0]?.message as string;
+    const before = (await lw.api.search({ q: 'service:counter', limit: '1' })).events[0]?.message as string;
     expect(Number(before.split('=')[1])).toBeLessThan(COUNT);
     expect(await lw.kill('SIGKILL')).toBeNull();
 
@@ -85,24 +86,16 @@ pipeline:
     await lw.start();
     const events = await waitFor(
       async () => {
-        const all = await lw.searchAll('service:counter');
+        const all = await lw.api.searchAll('service:counter');
         return all.length >= COUNT ? all : null;
       },
       { timeoutMs: 120_000, what: `all ${COUNT} counter lines after the restart` },
     );
-    const seen = new Map<number, number>();
-    for (const e of events) {
-      const n = Number(String(e.message).replace('counter seq=', ''));
-      seen.set(n, (seen.get(n) ?? 0) + 1);
-    }
-    const missing = [];
-    const doubled = [];
-    for (let i = 1; i <= COUNT; i++) {
-      const times = seen.get(i) ?? 0;
-      if (times === 0) missing.push(i);
-      if (times > 1) doubled.push(i);
-    }
-    expect({ missing, doubled, total: events.length }).toEqual({ missing: [], doubled: [], total: COUNT });
+    expect({ ...tally(events, 'counter seq=', COUNT), total: events.length }).toEqual({
+      missing: [],
+      doubled: [],
+      total: COUNT,
+    });
     const first = events[0]!;
     expect(first).toMatchObject({
       message: 'counter seq=1',
@@ -126,7 +119,7 @@ pipeline:
   it('tags stdout as info, stderr as err, and a JSON line by its own level, for both scaled workers', async () => {
     const events = await waitFor(
       async () => {
-        const all = await lw.searchAll('service:worker');
+        const all = await lw.api.searchAll('service:worker');
         return all.length >= 6 ? all : null;
       },
       { timeoutMs: 60_000, what: 'the 6 worker lines' },
@@ -151,14 +144,14 @@ pipeline:
       });
       expect(json?.event.original).toContain('"msg":"json hello"');
     }
-    const errors = await lw.searchAll('service:worker level>=err');
+    const errors = await lw.api.searchAll('service:worker level>=err');
     expect(errors.map((e) => e.stream)).toEqual(['stderr', 'stderr']);
   });
 
   it('reads a TTY container without carriage returns', async () => {
     const events = await waitFor(
       async () => {
-        const all = await lw.searchAll('service:tty');
+        const all = await lw.api.searchAll('service:tty');
         return all.length >= 2 ? all : null;
       },
       { timeoutMs: 60_000, what: 'the 2 tty lines' },
@@ -170,7 +163,7 @@ pipeline:
   it('joins a 40 KiB line that Docker cut into 16 KiB frames into one event', async () => {
     const events = await waitFor(
       async () => {
-        const all = await lw.searchAll('service:big');
+        const all = await lw.api.searchAll('service:big');
         return all.length >= 1 ? all : null;
       },
       { timeoutMs: 60_000, what: 'the big line' },

@@ -1,10 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ApiClient } from './api-client.js';
 import { waitFor } from './poll.js';
-
-// biome-ignore lint/suspicious/noExplicitAny: tests walk ECS documents freely in their assertions
-export type EcsDoc = Record<string, any>;
 
 const ROOT = join(import.meta.dirname, '..', '..');
 export const BIN = join(ROOT, 'bin', 'logwharf.js');
@@ -17,7 +15,8 @@ export class LogwharfProcess {
   readonly output: string[] = [];
   private child: ChildProcess | null = null;
   private exited: Promise<number | null> | null = null;
-  baseUrl = '';
+  /** The HTTP API, once started. */
+  api = new ApiClient('');
 
   constructor(
     readonly configFile: string,
@@ -62,8 +61,8 @@ export class LogwharfProcess {
       },
       { timeoutMs: 30_000, what: 'logwharf to listen' },
     );
-    this.baseUrl = address;
-    await waitFor(async () => (await fetch(`${this.baseUrl}/readyz`).catch(() => null))?.ok, {
+    this.api = new ApiClient(address);
+    await waitFor(async () => (await fetch(`${address}/readyz`).catch(() => null))?.ok, {
       timeoutMs: 30_000,
       what: 'logwharf /readyz',
     });
@@ -78,29 +77,5 @@ export class LogwharfProcess {
 
   tail(lines = 40): string {
     return this.output.slice(-lines).join('\n');
-  }
-
-  async search(params: Record<string, string>): Promise<{ events: EcsDoc[]; next_cursor: string | null }> {
-    const res = await fetch(`${this.baseUrl}/api/v1/search?${new URLSearchParams(params)}`);
-    if (!res.ok)
-      throw new Error(`search ${JSON.stringify(params)} answered ${res.status}: ${await res.text()}`);
-    return (await res.json()) as { events: EcsDoc[]; next_cursor: string | null };
-  }
-
-  /** Every event matching q, following cursors. */
-  async searchAll(q: string): Promise<EcsDoc[]> {
-    const all: EcsDoc[] = [];
-    let cursor: string | null = null;
-    do {
-      const page: { events: EcsDoc[]; next_cursor: string | null } = await this.search({
-        q,
-        limit: '5000',
-        order: 'asc',
-        ...(cursor ? { cursor } : {}),
-      });
-      all.push(...page.events);
-      cursor = page.next_cursor;
-    } while (cursor);
-    return all;
   }
 }

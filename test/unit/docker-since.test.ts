@@ -1,15 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { dockerEventId, sinceParam } from '../../src/sources/docker/since.js';
+import { dockerEventId, marginBefore, sinceParam } from '../../src/sources/docker/since.js';
 
 describe('resuming from a position', () => {
   it('keeps the nanoseconds and steps back the resume margin', () => {
     // 2024-05-01T12:00:00Z is 1714564800
-    expect(sinceParam('2024-05-01T12:00:00.123456789Z', 1)).toBe('1714564799.123456789');
-    expect(sinceParam('2024-05-01T12:00:00.000000001Z', 0)).toBe('1714564800.000000001');
+    expect(sinceParam('2024-05-01T12:00:00.123456789Z', 0)).toBe('1714564800.123456789');
+    expect(sinceParam('2024-05-01T12:00:00.123456789Z', 100)).toBe('1714564800.023456789');
+    expect(sinceParam('2024-05-01T12:00:00.123456789Z', 250)).toBe('1714564799.873456789');
+    expect(sinceParam('2024-05-01T12:00:00.000000001Z', 1000)).toBe('1714564799.000000001');
   });
 
   it('never asks for a negative time', () => {
-    expect(sinceParam('1970-01-01T00:00:00.500000000Z', 1)).toBe('0.500000000');
+    expect(sinceParam('1970-01-01T00:00:00.100000000Z', 250)).toBe('0.000000000');
+  });
+
+  it('gives the start of the margin as a canonical timestamp', () => {
+    expect(marginBefore('2024-05-01T12:00:00.123456789Z', 250)).toBe('2024-05-01T11:59:59.873456789Z');
   });
 });
 

@@ -6,7 +6,7 @@ import { FACILITY_DAEMON, SEVERITY } from '../../core/event.js';
 import type { Intake } from '../../core/intake.js';
 import type { SourceStatus } from '../../core/status.js';
 import { DockerLogDecoder } from './frames.js';
-import { dockerEventId, sinceParam } from './since.js';
+import { dockerEventId, marginBefore, sinceParam } from './since.js';
 
 export interface FollowerOptions {
   docker: Docker;
@@ -44,6 +44,12 @@ export class ContainerFollower {
   private wake: (() => void) | null = null;
   private paused = false;
   private unsubscribeDrain: (() => void) | null = null;
+  /**
+   * Ids of the lines read within the resume margin before `lastRead` (id -> timestamp, in read
+   * order). A re-attach re-reads that margin (see since.ts); these lines are recognised here and
+   * not handed over, nor counted, a second time.
+   */
+  private readonly recent = new Map<string, string>();
 
   constructor(opts: FollowerOptions) {
     this.opts = opts;
@@ -168,6 +174,15 @@ export class ContainerFollower {
     });
   }
 
+  private forgetOutsideMargin(): void {
+    if (!this.lastRead) return;
+    const cutoff = marginBefore(this.lastRead.timestamp);
+    for (const [id, ts] of this.recent) {
+      if (ts >= cutoff && this.recent.size <= MAX_REMEMBERED_IDS) break;
+      this.recent.delete(id);
+    }
+  }
+
   /** One attach: resolves when the engine ends the stream. */
   private async readOnce(): Promise<'end' | 'error'> {
     const c = this.container;
@@ -206,9 +221,11 @@ export class ContainerFollower {
           runTs = timestamp;
           runSeq = 0;
         }
+        const id = dockerEventId(c.id, timestamp, runSeq);
+        if (this.recent.has(id)) return;
         const e: LogEvent = {
           timestamp,
-          id: dockerEventId(c.id, timestamp, runSeq),
+          id,
           dataset: 'docker',
           ingested,
           message: text,
@@ -227,6 +244,7 @@ export class ContainerFollower {
           e.sourceKey = undefined;
         } else {
           this.lastRead = { timestamp, seq: runSeq };
+          this.recent.set(id, timestamp);
         }
         batch.push(e);
       },
@@ -241,6 +259,7 @@ export class ContainerFollower {
       const events = batch;
       batch = [];
       this.linesRead += events.length;
+      this.forgetOutsideMargin();
       if (!this.opts.intake.push(events) && !this.paused) {
         // Backpressure: stop reading; Docker keeps the lines in its log file meanwhile.
         this.paused = true;
@@ -283,6 +302,8 @@ export class ContainerFollower {
     });
   }
 }
+
+const MAX_REMEMBERED_IDS = 500_000;
 
 function isStatus(err: unknown, status: number): boolean {
   return (err as { statusCode?: number })?.statusCode === status;

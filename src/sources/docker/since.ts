@@ -4,15 +4,29 @@
  * We resume a little before the saved position on purpose. Docker stamps stdout and stderr
  * lines in two goroutines, so its log file is not strictly in timestamp order: a line written
  * after the last committed one may carry a slightly older timestamp, and `since=<position>`
- * would skip it for good. Re-reading a short margin costs a few lines that the store drops as
- * duplicates (same `event.id`), and it also covers engines that floor `since` to whole seconds.
+ * would skip it for good. The lines re-read in that margin are recognised by their ids (the
+ * follower remembers the ids it read in the last margin; after a crash the store drops them as
+ * duplicates), so the margin costs a few re-sent lines, never a doubled one.
  */
-export const RESUME_MARGIN_SECONDS = 1;
+export const RESUME_MARGIN_MS = 250;
 
-export function sinceParam(canonicalTimestamp: string, marginSeconds = RESUME_MARGIN_SECONDS): string {
-  const seconds = Math.floor(Date.parse(`${canonicalTimestamp.slice(0, 19)}Z`) / 1000) - marginSeconds;
-  const nanos = canonicalTimestamp.slice(20, 29);
-  return `${Math.max(0, seconds)}.${nanos}`;
+export function sinceParam(canonicalTimestamp: string, marginMs = RESUME_MARGIN_MS): string {
+  let seconds = Math.floor(Date.parse(`${canonicalTimestamp.slice(0, 19)}Z`) / 1000);
+  let nanos = Number(canonicalTimestamp.slice(20, 29)) - marginMs * 1_000_000;
+  while (nanos < 0) {
+    nanos += 1_000_000_000;
+    seconds -= 1;
+  }
+  seconds += Math.floor(nanos / 1_000_000_000);
+  nanos %= 1_000_000_000;
+  if (seconds < 0) return '0.000000000';
+  return `${seconds}.${String(nanos).padStart(9, '0')}`;
+}
+
+/** The canonical timestamp `marginMs` before `canonicalTimestamp` (millisecond precision is enough here). */
+export function marginBefore(canonicalTimestamp: string, marginMs = RESUME_MARGIN_MS): string {
+  const [seconds, nanos] = sinceParam(canonicalTimestamp, marginMs).split('.') as [string, string];
+  return `${new Date(Number(seconds) * 1000).toISOString().slice(0, 19)}.${nanos}Z`;
 }
 
 /** `event.id` of a container line: container, timestamp and index among lines with that timestamp. */
