@@ -23,7 +23,7 @@ export interface Service {
  */
 export async function startService(config: Config, log: Logger): Promise<Service> {
   const store = await openEmbeddedStore({ dataDir: config.data_dir });
-  const positions = await PositionStore.open(config.data_dir);
+  const positions = await PositionStore.open(config.data_dir, { log });
 
   const pipeline = new Pipeline({
     transform: transformEvents,

@@ -1,0 +1,432 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { toEcs } from '../../src/core/ecs.js';
+import type { ContainerInfo, LogEvent } from '../../src/core/event.js';
+import type { SearchRequest } from '../../src/core/store.js';
+import type { QueryNode } from '../../src/query/ast.js';
+import { type EmbeddedReader, openEmbeddedReader } from '../../src/sinks/embedded/reader.js';
+import { classify, openEmbeddedStore } from '../../src/sinks/embedded/writer.js';
+import { tempDir } from '../helpers/tmp.js';
+
+/**
+ * The embedded store against real SQLite files: day files, round trips through toEcs, replays,
+ * cursors under concurrent inserts, bounds, a second (read-only) reader, the LRU of open files.
+ * No Docker needed.
+ */
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const READER_MODULE = path.resolve(here, '../../src/sinks/embedded/reader.ts');
+
+const open: { close(): Promise<void> }[] = [];
+afterEach(async () => {
+  for (const x of open.splice(0).reverse()) await x.close();
+});
+
+async function store(dataDir: string, opts: Partial<Parameters<typeof openEmbeddedStore>[0]> = {}) {
+  const s = await openEmbeddedStore({ dataDir, ...opts });
+  open.push(s);
+  return s;
+}
+
+async function reader(dataDir: string): Promise<EmbeddedReader> {
+  const r = await openEmbeddedReader({ dataDir });
+  open.push(r);
+  return r;
+}
+
+const web: ContainerInfo = {
+  id: 'f00dfeed1234'.padEnd(64, '5'),
+  name: 'demo-web-1',
+  imageName: 'nginx:1.25',
+  labels: {
+    'com.docker.compose.project': 'demo',
+    'com.docker.compose.service': 'web',
+    'com.docker.compose.container-number': '1',
+  },
+  composeProject: 'demo',
+  composeService: 'web',
+  composeNumber: 1,
+  tty: false,
+};
+
+let n = 0;
+/** An event at `timestamp` (canonical), with a unique id unless given. */
+function ev(timestamp: string, over: Partial<LogEvent> = {}): LogEvent {
+  n++;
+  return {
+    timestamp,
+    id: `ev-${n}`,
+    dataset: 'docker',
+    ingested: '2024-05-03T00:00:00.000000000Z',
+    message: `line ${n} hello`,
+    severity: 6,
+    facility: 3,
+    stream: 'stdout',
+    container: web,
+    host: 'docker-1',
+    service: 'web',
+    ...over,
+  };
+}
+
+const at = (day: string, hms: string, nanos = 0) => `${day}T${hms}.${String(nanos).padStart(9, '0')}Z`;
+const ALL: QueryNode = { type: 'all' };
+const req = (over: Partial<SearchRequest> = {}): SearchRequest => ({
+  query: ALL,
+  limit: 100,
+  order: 'desc',
+  ...over,
+});
+const idsOf = (docs: Record<string, unknown>[]) => docs.map((d) => (d.event as { id: string }).id);
+
+/** Every page of a search, following cursors. */
+async function allPages(r: { search: EmbeddedReader['search'] }, base: SearchRequest): Promise<string[][]> {
+  const pages: string[][] = [];
+  let cursor: string | undefined;
+  for (;;) {
+    const res = await r.search({ ...base, ...(cursor ? { cursor } : {}) });
+    pages.push(idsOf(res.events));
+    if (!res.nextCursor) return pages;
+    cursor = res.nextCursor;
+  }
+}
+
+describe('embedded store', () => {
+  it('round-trips every ECS field through toEcs', async () => {
+    const dir = await tempDir('lw-emb-');
+    const s = await store(dir);
+    const events: LogEvent[] = [
+      ev(at('2024-05-01', '10:00:00', 123456789), {
+        original: '{"level":"error","msg":"boom","status":500}',
+        message: 'boom',
+        severity: 3,
+        stream: 'stderr',
+        fields: { level: 'error', msg: 'boom', status: 500, nested: { a: [1, 'two', null, true] } },
+        flags: ['truncated', 'multiline'],
+      }),
+      ev(at('2024-05-01', '10:00:01'), {
+        dataset: 'syslog',
+        container: undefined,
+        stream: undefined,
+        service: 'sshd',
+        host: 'router',
+        severity: 5,
+        facility: 4,
+        message: 'Accepted publickey for admin',
+        original:
+          '<37>1 2024-05-01T10:00:01Z router sshd 42 AUTH [origin ip="10.0.0.1"] Accepted publickey for admin',
+        syslog: {
+          hostname: 'router',
+          appname: 'sshd',
+          procid: '42',
+          msgid: 'AUTH',
+          structuredData: { origin: { ip: '10.0.0.1' }, 'meta@32473': { sequenceId: '1' } },
+        },
+      }),
+      // A container without compose labels, and no service.
+      ev(at('2024-05-01', '10:00:02'), {
+        container: { id: 'b'.repeat(64), name: 'solo', imageName: 'busybox', labels: {}, tty: true },
+        service: undefined,
+      }),
+    ];
+    expect(await s.writer.write(events)).toEqual({ status: 'delivered' });
+    const res = await s.reader.search(req({ order: 'asc' }));
+    expect(res.events).toEqual(events.map(toEcs));
+    expect(res.nextCursor).toBeNull();
+  });
+
+  it('stores nothing twice when a batch is replayed', async () => {
+    const dir = await tempDir('lw-emb-');
+    const s = await store(dir);
+    const batch = [
+      ev(at('2024-05-01', '10:00:00')),
+      ev(at('2024-05-02', '10:00:00')),
+      ev(at('2024-05-01', '11:00:00')),
+    ];
+    expect(await s.writer.write(batch)).toEqual({ status: 'delivered' });
+    expect(await s.writer.write(batch)).toEqual({ status: 'delivered' });
+    // A replay after a crash overlaps partly with new events.
+    const next = ev(at('2024-05-02', '12:00:00'));
+    expect(await s.writer.write([...batch.slice(1), next])).toEqual({ status: 'delivered' });
+    expect(s.countAll()).toBe(4);
+    // The full-text index was not doubled either.
+    const hello = await s.reader.search(
+      req({ query: { type: 'text', value: 'hello', phrase: false, prefix: false } }),
+    );
+    expect(idsOf(hello.events).sort()).toEqual([...batch, next].map((e) => e.id).sort());
+    // And each day file holds one row for the container, however often it was written.
+    for (const day of ['2024-05-01', '2024-05-02']) {
+      const db = new Database(path.join(dir, 'store', 'default', `${day}.sqlite`), { readonly: true });
+      expect(db.prepare('SELECT count(*) AS n FROM containers').get()).toEqual({ n: 1 });
+      db.close();
+    }
+  });
+
+  it('puts each UTC day in its own file and searches across them in both orders', async () => {
+    const dir = await tempDir('lw-emb-');
+    const s = await store(dir);
+    const days = ['2024-05-01', '2024-05-02', '2024-05-03'];
+    const events = days.flatMap((d) => [ev(at(d, '23:59:59', 999999999)), ev(at(d, '00:00:00'))]);
+    expect(await s.writer.write(events)).toEqual({ status: 'delivered' });
+
+    expect(fs.readdirSync(path.join(dir, 'store', 'default')).filter((f) => f.endsWith('.sqlite'))).toEqual(
+      days.map((d) => `${d}.sqlite`),
+    );
+    const byTime = [...events].sort((a, b) => (a.timestamp < b.timestamp ? -1 : 1)).map((e) => e.id);
+    expect(idsOf((await s.reader.search(req({ order: 'asc' }))).events)).toEqual(byTime);
+    expect(idsOf((await s.reader.search(req())).events)).toEqual([...byTime].reverse());
+    // Paging two at a time crosses the day boundaries.
+    expect((await allPages(s.reader, req({ limit: 2 }))).flat()).toEqual([...byTime].reverse());
+    expect((await allPages(s.reader, req({ limit: 4, order: 'asc' }))).flat()).toEqual(byTime);
+  });
+
+  it('pages stably while new events are inserted between pages', async () => {
+    const dir = await tempDir('lw-emb-');
+    const s = await store(dir);
+    // Ten events, two of them sharing a timestamp (rowid breaks the tie), over two days.
+    const t = (i: number) => at(i < 5 ? '2024-05-01' : '2024-05-02', `12:00:0${i % 10}`);
+    const initial = Array.from({ length: 10 }, (_, i) => ev(t(i)));
+    initial.push(ev(t(4)));
+    expect(await s.writer.write(initial)).toEqual({ status: 'delivered' });
+
+    for (const order of ['desc', 'asc'] as const) {
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      let round = 0;
+      const stamps: string[] = [];
+      do {
+        const res = await s.reader.search(req({ limit: 3, order, ...(cursor ? { cursor } : {}) }));
+        seen.push(...idsOf(res.events));
+        stamps.push(...res.events.map((e) => e['@timestamp'] as string));
+        cursor = res.nextCursor ?? undefined;
+        // Between pages: events newer than all, older than all, and at the same time as the
+        // last row returned (so only the rowid orders them). None may cause a repeat or a skip.
+        round++;
+        await s.writer.write([
+          ev(at('2024-05-03', '00:00:00', round)),
+          ev(at('2024-04-30', '00:00:00', round)),
+          ev(stamps[stamps.length - 1]!),
+        ]);
+      } while (cursor);
+      const sorted = [...stamps].sort();
+      expect(stamps).toEqual(order === 'asc' ? sorted : sorted.reverse());
+      expect(new Set(seen).size).toBe(seen.length);
+      for (const e of initial) expect(seen).toContain(e.id);
+    }
+  });
+
+  it('bounds a search by from (inclusive) and to (exclusive), in any RFC 3339 form', async () => {
+    const dir = await tempDir('lw-emb-');
+    const s = await store(dir);
+    const a = ev(at('2024-05-01', '23:59:59', 999999999));
+    const b = ev(at('2024-05-02', '00:00:00'));
+    const c = ev(at('2024-05-02', '00:00:00', 500000000));
+    const d = ev(at('2024-05-03', '08:00:00'));
+    await s.writer.write([a, b, c, d]);
+    const ids = async (from?: string, to?: string) =>
+      idsOf(
+        (await s.reader.search(req({ order: 'asc', ...(from ? { from } : {}), ...(to ? { to } : {}) })))
+          .events,
+      );
+    expect(await ids(b.timestamp)).toEqual([b.id, c.id, d.id]);
+    expect(await ids(undefined, b.timestamp)).toEqual([a.id]);
+    expect(await ids(b.timestamp, d.timestamp)).toEqual([b.id, c.id]);
+    expect(await ids('2024-05-02T00:00:00Z', '2024-05-02T00:00:00.5Z')).toEqual([b.id]);
+    expect(await ids('2024-05-02T02:00:00+02:00', '2024-05-03T00:00:00Z')).toEqual([b.id, c.id]);
+    expect(await ids('2024-06-01T00:00:00Z')).toEqual([]);
+    await expect(s.reader.search(req({ from: 'yesterday' }))).rejects.toThrow(/from/);
+  });
+
+  it('refuses a cursor it did not make', async () => {
+    const dir = await tempDir('lw-emb-');
+    const s = await store(dir);
+    await expect(s.reader.search(req({ cursor: 'bm9wZQ' }))).rejects.toMatchObject({
+      name: 'InvalidCursorError',
+      code: 'LOGWHARF_ERR_QUERY',
+    });
+  });
+
+  it('a separate read-only reader sees new writes and new day files', async () => {
+    const dir = await tempDir('lw-emb-');
+    const s = await store(dir);
+    await s.writer.write([ev(at('2024-05-01', '10:00:00'))]);
+    const r = await reader(dir);
+    expect((await r.search(req())).events).toHaveLength(1);
+    await s.writer.write([ev(at('2024-05-01', '10:00:01')), ev(at('2024-05-02', '10:00:00'))]);
+    expect((await r.search(req())).events).toHaveLength(3);
+    expect(r.countAll()).toBe(3);
+  });
+
+  it('a reader in another process reads while the writer holds the files open', async () => {
+    const dir = await tempDir('lw-emb-');
+    const s = await store(dir);
+    const events = [ev(at('2024-05-01', '10:00:00')), ev(at('2024-05-02', '10:00:00'))];
+    await s.writer.write(events);
+    const script = path.join(dir, 'child-reader.mjs');
+    fs.writeFileSync(
+      script,
+      `const { openEmbeddedReader } = await import(process.argv[2]);
+       const r = await openEmbeddedReader({ dataDir: process.argv[3] });
+       const res = await r.search({ query: { type: 'all' }, limit: 10, order: 'asc' });
+       process.stdout.write(JSON.stringify(res.events.map((e) => e.event.id)));
+       await r.close();`,
+    );
+    const run = async () => {
+      const { stdout } = await promisify(execFile)(process.execPath, [
+        '--import',
+        'tsx',
+        script,
+        READER_MODULE,
+        dir,
+      ]);
+      return JSON.parse(stdout) as string[];
+    };
+    expect(await run()).toEqual(events.map((e) => e.id));
+    const more = ev(at('2024-05-03', '10:00:00'));
+    await s.writer.write([more]);
+    expect(await run()).toEqual([...events, more].map((e) => e.id));
+    // The writer still works after the other process came and went.
+    expect(await s.writer.write([ev(at('2024-05-03', '10:00:01'))])).toEqual({ status: 'delivered' });
+  });
+
+  it('keeps at most maxOpenDays files open, closing and reopening as needed', async () => {
+    const dir = await tempDir('lw-emb-');
+    const s = await store(dir, { maxOpenDays: 2 });
+    const days = ['2024-05-01', '2024-05-02', '2024-05-03'];
+    for (const d of days)
+      expect(await s.writer.write([ev(at(d, '10:00:00'))])).toEqual({ status: 'delivered' });
+    expect(s.openDays()).toEqual(['default/2024-05-02', 'default/2024-05-03']);
+    // Back to the first day: it is reopened (its container row is found again, not doubled).
+    expect(await s.writer.write([ev(at('2024-05-01', '11:00:00'))])).toEqual({ status: 'delivered' });
+    expect(s.openDays()).toEqual(['default/2024-05-03', 'default/2024-05-01']);
+    expect(s.countAll()).toBe(4);
+    expect((await s.reader.search(req({ order: 'asc' }))).events.map((e) => e['@timestamp'])).toEqual([
+      at('2024-05-01', '10:00:00'),
+      at('2024-05-01', '11:00:00'),
+      at('2024-05-02', '10:00:00'),
+      at('2024-05-03', '10:00:00'),
+    ]);
+    const db = new Database(path.join(dir, 'store', 'default', '2024-05-01.sqlite'), { readonly: true });
+    expect(db.prepare('SELECT count(*) AS n FROM containers').get()).toEqual({ n: 1 });
+    db.close();
+  });
+
+  it('updates a container row when the container changes during the day', async () => {
+    const dir = await tempDir('lw-emb-');
+    const s = await store(dir);
+    await s.writer.write([ev(at('2024-05-01', '10:00:00'))]);
+    const renamed = { ...web, name: 'demo-web-renamed' };
+    await s.writer.write([ev(at('2024-05-01', '10:00:01'), { container: renamed })]);
+    const res = await s.reader.search(req());
+    expect(res.events.map((e) => (e.container as { name: string }).name)).toEqual([
+      'demo-web-renamed',
+      'demo-web-renamed',
+    ]);
+  });
+
+  it('keeps retention classes in their own directories and merges them in searches', async () => {
+    const dir = await tempDir('lw-emb-');
+    const s = await store(dir, { retentionClass: (e) => (e.severity <= 3 ? 'audit' : 'default') });
+    const events = [
+      ev(at('2024-05-01', '10:00:00')),
+      ev(at('2024-05-01', '10:00:01'), { severity: 3 }),
+      ev(at('2024-05-01', '10:00:02')),
+      ev(at('2024-05-01', '10:00:02'), { severity: 2 }),
+      ev(at('2024-05-02', '10:00:00'), { severity: 3 }),
+    ];
+    expect(await s.writer.write(events)).toEqual({ status: 'delivered' });
+    expect(fs.readdirSync(path.join(dir, 'store')).sort()).toEqual(['audit', 'default']);
+    const byTime = idsOf((await s.reader.search(req({ order: 'asc' }))).events);
+    expect(byTime).toEqual([events[0]!.id, events[1]!.id, events[3]!.id, events[2]!.id, events[4]!.id]);
+    expect((await allPages(s.reader, req({ limit: 1, order: 'asc' }))).flat()).toEqual(byTime);
+    expect((await allPages(s.reader, req({ limit: 2 }))).flat()).toEqual([...byTime].reverse());
+  });
+
+  it('drops a whole day by removing its files', async () => {
+    const dir = await tempDir('lw-emb-');
+    const s = await store(dir);
+    await s.writer.write([ev(at('2024-05-01', '10:00:00')), ev(at('2024-05-02', '10:00:00'))]);
+    await s.reader.search(req()); // opens both files in the reader too
+    s.dropDay('default', '2024-05-01');
+    expect(
+      fs.readdirSync(path.join(dir, 'store', 'default')).filter((f) => f.startsWith('2024-05-01')),
+    ).toEqual([]);
+    expect((await s.reader.search(req())).events).toHaveLength(1);
+    // Writing to the day again creates a fresh file.
+    expect(await s.writer.write([ev(at('2024-05-01', '12:00:00'))])).toEqual({ status: 'delivered' });
+    expect(s.countAll()).toBe(2);
+  });
+
+  it('removes a half-created day file that a crash left behind', async () => {
+    const dir = await tempDir('lw-emb-');
+    const classDir = path.join(dir, 'store', 'default');
+    fs.mkdirSync(classDir, { recursive: true });
+    fs.writeFileSync(path.join(classDir, '.2024-05-01.sqlite.tmp-999999'), 'half');
+    const s = await store(dir);
+    expect(fs.readdirSync(classDir)).toEqual([]);
+    expect(await s.writer.write([ev(at('2024-05-01', '10:00:00'))])).toEqual({ status: 'delivered' });
+    expect(fs.readdirSync(classDir).filter((f) => f.includes('tmp'))).toEqual([]);
+  });
+
+  it('rejects a batch that can never be stored, and writes none of it', async () => {
+    const dir = await tempDir('lw-emb-');
+    const s = await store(dir);
+    const good = ev(at('2024-05-01', '10:00:00'));
+    const outcome = await s.writer.write([good, ev('2024-05-01T10:00:00Z')]);
+    expect(outcome).toMatchObject({ status: 'rejected', reason: expect.stringMatching(/timestamp/) });
+    expect(s.countAll()).toBe(0);
+    const badClass = await store(path.join(dir, 'other'), { retentionClass: () => '../escape' });
+    expect(await badClass.writer.write([good])).toMatchObject({
+      status: 'rejected',
+      reason: expect.stringMatching(/retention class/),
+    });
+  });
+
+  it('rejects writes to a day file of a newer schema, and readers refuse it', async () => {
+    const dir = await tempDir('lw-emb-');
+    const s = await store(dir);
+    await s.writer.write([ev(at('2024-05-01', '10:00:00'))]);
+    await s.close();
+    const file = path.join(dir, 'store', 'default', '2024-05-01.sqlite');
+    const db = new Database(file);
+    db.pragma('user_version = 99');
+    db.close();
+    const again = await store(dir);
+    const outcome = await again.writer.write([ev(at('2024-05-01', '11:00:00'))]);
+    expect(outcome).toMatchObject({ status: 'rejected', reason: expect.stringMatching(/schema version 99/) });
+    await expect(again.reader.search(req())).rejects.toThrow(/schema version 99/);
+  });
+
+  it('answers retryable after close, and ready() reflects it', async () => {
+    const dir = await tempDir('lw-emb-');
+    const s = await store(dir);
+    expect(await s.writer.ready()).toBe(true);
+    await s.close();
+    await s.close(); // idempotent
+    expect(await s.writer.ready()).toBe(false);
+    expect(await s.writer.write([ev(at('2024-05-01', '10:00:00'))])).toMatchObject({ status: 'retryable' });
+  });
+
+  it('classifies errors: retry what can succeed later, reject what never will', () => {
+    const f = '/data/store/default/2024-05-01.sqlite';
+    const err = (code: string) => Object.assign(new Error(code), { code });
+    expect(classify(err('SQLITE_FULL'), f)).toMatchObject({
+      status: 'retryable',
+      reason: expect.stringMatching(/disk is full/),
+    });
+    expect(classify(err('SQLITE_BUSY'), f).status).toBe('retryable');
+    expect(classify(err('SQLITE_BUSY_SNAPSHOT'), f).status).toBe('retryable');
+    expect(classify(err('SQLITE_IOERR_WRITE'), f).status).toBe('retryable');
+    expect(classify(err('ENOSPC'), f).status).toBe('retryable');
+    expect(classify(err('SQLITE_CORRUPT'), f).status).toBe('retryable');
+    expect(classify(err('SQLITE_ERROR'), f).status).toBe('rejected');
+    expect(classify(err('SQLITE_CONSTRAINT_NOTNULL'), f).status).toBe('rejected');
+    expect(classify(new TypeError('Do not know how to serialize a BigInt'), f).status).toBe('rejected');
+    expect(classify(new Error('something new'), f).status).toBe('retryable');
+  });
+});
