@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { buildApp } from './api/app.js';
 import { PositionStore } from './checkpoint/positions.js';
 import type { Config } from './config/schema.js';
+import { LogwharfError } from './core/errors.js';
 import { Pipeline } from './pipeline/pipeline.js';
 import { parseDuration } from './query/time.js';
 import { openEmbeddedStore } from './sinks/embedded/writer.js';
@@ -22,6 +23,7 @@ export interface Service {
  * here: store (sink) -> checkpoints -> pipeline -> sources -> HTTP API.
  */
 export async function startService(config: Config, log: Logger): Promise<Service> {
+  refuseUnbuiltParts(config, log);
   const store = await openEmbeddedStore({ dataDir: config.data_dir });
   const positions = await PositionStore.open(config.data_dir, { log });
 
@@ -63,6 +65,7 @@ export async function startService(config: Config, log: Logger): Promise<Service
         ready: () => docker?.ready() ?? true,
       },
       storeReady: () => store.writer.ready(),
+      tokens: config.http.auth && config.http.auth !== 'none' ? config.http.auth.tokens : undefined,
       logger: false,
     });
     const { host, port } = splitHostPort(config.http.listen);
@@ -95,6 +98,23 @@ function pruneRemovedContainers(docker: DockerSource, positions: PositionStore, 
       return positions.flush();
     })
     .catch((err) => log.debug({ err: String(err) }, 'could not prune positions (engine unreachable)'));
+}
+
+/**
+ * Parts of the contract that this version does not run yet. Refusing them (instead of starting
+ * without them) keeps a user from believing syslog is received or Elasticsearch is written.
+ */
+function refuseUnbuiltParts(config: Config, log: Logger): void {
+  const missing: string[] = [];
+  if (config.sources.syslog.enabled)
+    missing.push('sources.syslog.enabled: the syslog receiver is not built yet; set it to false');
+  if (config.store.kind !== 'embedded')
+    missing.push(`store.kind: '${config.store.kind}' is not built yet; use 'embedded'`);
+  if (missing.length > 0) throw new LogwharfError('LOGWHARF_ERR_CONFIG', missing.join('\n'));
+  log.warn(
+    { retention: config.retention },
+    'retention rules are not applied yet: events are kept until removed by hand',
+  );
 }
 
 export function splitHostPort(listen: string): { host: string; port: number } {

@@ -1,6 +1,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { StatusProvider } from '../core/status.js';
 import type { StoreReader } from '../core/store.js';
+import { bearerAuth, type TokenRule } from './auth.js';
 import { errorHandler, notFoundHandler } from './errors.js';
 import { healthzRoute, readyzRoute } from './routes/health.js';
 import { homeRoute } from './routes/home.js';
@@ -13,6 +14,8 @@ export interface AppDeps {
   storeReady: () => Promise<boolean>;
   /** `false` (default) for silence, `true` or pino options for fastify's logger, or a pino logger. */
   logger?: boolean | object;
+  /** `http.auth.tokens`: when given, every route but /healthz needs one of them as a bearer token. */
+  tokens?: readonly TokenRule[];
   /** The clock that relative `from`/`to` (`15m`) count back from; tests fix it. */
   now?: () => Date;
 }
@@ -28,8 +31,8 @@ function isLoggerInstance(l: unknown): l is FastifyBaseLogger {
  * tests call `inject()`.
  *
  * Layout: `/healthz` sits outside the guarded scope; every other route is registered inside
- * it, so the auth hook (a later issue) is one `addHook('onRequest', ...)` on that scope and
- * cannot be forgotten on a new route. The error handler is set before any route so every
+ * it, so the auth hook is one `addHook('onRequest', ...)` on that scope and cannot be
+ * forgotten on a new route. The error handler is set before any route so every
  * scope inherits it.
  */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -48,7 +51,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(healthzRoute);
 
   await app.register(async (guarded) => {
-    // Auth goes here (one hook for everything but /healthz).
+    // One hook for everything but /healthz, so a new route cannot forget it.
+    if (deps.tokens?.length) guarded.addHook('onRequest', bearerAuth(deps.tokens));
     await guarded.register(readyzRoute, { status: deps.status, storeReady: deps.storeReady });
     await guarded.register(homeRoute);
     await guarded.register(

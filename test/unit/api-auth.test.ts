@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { buildApp } from '../../src/api/app.js';
+import type { StoreReader } from '../../src/core/store.js';
+
+const reader: StoreReader = {
+  search: async () => ({ events: [], nextCursor: null }),
+  close: async () => {},
+};
+const status = { sources: () => [], ready: () => true };
+const TOKEN = 'a-long-enough-read-token';
+
+async function app() {
+  return buildApp({ reader, status, storeReady: async () => true, tokens: [{ token: TOKEN, role: 'read' }] });
+}
+
+describe('bearer tokens (http.auth.tokens)', () => {
+  it('refuses API requests without a token, naming what to send', async () => {
+    const res = await (await app()).inject({ url: '/api/v1/search?q=x' });
+    expect(res.statusCode).toBe(401);
+    expect(res.headers['www-authenticate']).toBe('Bearer realm="logwharf"');
+    expect(res.json()).toMatchObject({
+      error: 'unauthorized',
+      message: expect.stringContaining('Authorization: Bearer'),
+    });
+  });
+
+  it('refuses a wrong token, and one that is only a prefix of a right one', async () => {
+    const a = await app();
+    for (const token of ['wrong-token-of-some-length', TOKEN.slice(0, -1)]) {
+      const res = await a.inject({ url: '/api/v1/sources', headers: { authorization: `Bearer ${token}` } });
+      expect(res.statusCode).toBe(401);
+    }
+  });
+
+  it('serves every guarded route with a configured token', async () => {
+    const a = await app();
+    for (const url of ['/api/v1/search', '/api/v1/sources', '/readyz', '/']) {
+      const res = await a.inject({ url, headers: { authorization: `Bearer ${TOKEN}` } });
+      expect(res.statusCode, url).toBe(200);
+    }
+  });
+
+  it('leaves /healthz open for liveness probes', async () => {
+    expect((await (await app()).inject({ url: '/healthz' })).statusCode).toBe(200);
+  });
+
+  it('needs no token when none are configured', async () => {
+    const open = await buildApp({ reader, status, storeReady: async () => true });
+    expect((await open.inject({ url: '/api/v1/sources' })).statusCode).toBe(200);
+  });
+});
