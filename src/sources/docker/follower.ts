@@ -6,6 +6,7 @@ import { FACILITY_DAEMON, SEVERITY } from '../../core/event.js';
 import type { Intake } from '../../core/intake.js';
 import type { SourceStatus } from '../../core/status.js';
 import { DockerLogDecoder } from './frames.js';
+import { RecentIds } from './recent-ids.js';
 import { dockerEventId, marginBefore, sinceParam } from './since.js';
 
 export interface FollowerOptions {
@@ -49,7 +50,10 @@ export class ContainerFollower {
    * order). A re-attach re-reads that margin (see since.ts); these lines are recognised here and
    * not handed over, nor counted, a second time.
    */
-  private readonly recent = new Map<string, string>();
+  private readonly recent = new RecentIds();
+  /** The second of `lastRead` and the cut-off computed for it (computed once per second, not per chunk). */
+  private cutoffSecond = '';
+  private cutoff = '';
 
   constructor(opts: FollowerOptions) {
     this.opts = opts;
@@ -176,11 +180,13 @@ export class ContainerFollower {
 
   private forgetOutsideMargin(): void {
     if (!this.lastRead) return;
-    const cutoff = marginBefore(this.lastRead.timestamp);
-    for (const [id, ts] of this.recent) {
-      if (ts >= cutoff && this.recent.size <= MAX_REMEMBERED_IDS) break;
-      this.recent.delete(id);
+    const second = this.lastRead.timestamp.slice(0, 19);
+    if (second !== this.cutoffSecond) {
+      // From the start of the second: keeps a little more than the margin, never less.
+      this.cutoffSecond = second;
+      this.cutoff = marginBefore(`${second}.000000000Z`);
     }
+    this.recent.forgetBefore(this.cutoff, MAX_REMEMBERED_IDS);
   }
 
   /** One attach: resolves when the engine ends the stream. */
@@ -244,7 +250,7 @@ export class ContainerFollower {
           e.sourceKey = undefined;
         } else {
           this.lastRead = { timestamp, seq: runSeq };
-          this.recent.set(id, timestamp);
+          this.recent.add(id, timestamp);
         }
         batch.push(e);
       },

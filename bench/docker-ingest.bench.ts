@@ -1,0 +1,57 @@
+/**
+ * End to end: a container prints N numbered lines as fast as it can (busybox `seq`), logwharf
+ * (assembled in this process, as `logwharf run` does) follows it through the real engine into
+ * the embedded store. Prints lines/s until every line is committed, and this process's CPU
+ * seconds per million lines (decode + transform + store).
+ *
+ *   npm run bench:ingest -- [lines]        (default 1000000; needs a Docker engine: npm run services)
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { loadConfig } from '../src/config/load.js';
+import { startService } from '../src/service.js';
+import { openEmbeddedReader } from '../src/sinks/embedded/reader.js';
+import { dockerClient, ensureTestImage } from '../test/helpers/docker.js';
+
+const lines = Number(process.argv[2] ?? 1_000_000);
+const image = await ensureTestImage();
+const docker = dockerClient();
+const dir = await mkdtemp(join(tmpdir(), 'lw-bench-'));
+const file = join(dir, 'logwharf.yaml');
+await writeFile(
+  file,
+  `data_dir: ${dir}/data\nhttp:\n  listen: null\nsources:\n  docker:\n    project: lwbench\n`,
+);
+const service = await startService(loadConfig({ file, env: {} }), pino({ level: 'warn' }));
+const reader = await openEmbeddedReader({ dataDir: join(dir, 'data') });
+
+const cpu0 = process.cpuUsage();
+const t0 = performance.now();
+const container = await docker.createContainer({
+  Image: image,
+  Cmd: ['sh', '-c', `seq 1 ${lines} | sed 's/^/bench line number /'`],
+  Labels: { 'com.docker.compose.project': 'lwbench', 'com.docker.compose.service': 'bench' },
+});
+await container.start();
+let stored = 0;
+while (stored < lines) {
+  await new Promise((r) => setTimeout(r, 100));
+  stored = reader.countAll();
+}
+const seconds = (performance.now() - t0) / 1000;
+const cpu = process.cpuUsage(cpu0);
+const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+console.log(
+  JSON.stringify({
+    lines,
+    seconds: Number(seconds.toFixed(2)),
+    lines_per_second: Math.round(lines / seconds),
+    cpu_seconds_per_million: Number(((cpuSeconds * 1e6) / lines).toFixed(2)),
+  }),
+);
+await service.stop();
+await reader.close();
+await container.remove({ force: true });
+await rm(dir, { recursive: true, force: true });
