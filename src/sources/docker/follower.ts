@@ -38,6 +38,8 @@ export class ContainerFollower {
   private readonly opts: FollowerOptions;
   private state: State = 'detached';
   private lastRead: Position | undefined;
+  /** The newest timestamp read in this process: only lines up to it can be re-reads. */
+  private newestRead = '';
   private linesRead = 0;
   private stream: NodeJS.ReadableStream | null = null;
   private running = false;
@@ -211,6 +213,8 @@ export class ContainerFollower {
     const service = c.composeService ?? c.name;
     let batch: LogEvent[] = [];
     let ingested = new Date().toISOString();
+    // Lines newer than anything read before this attach cannot be re-reads: skip the lookup.
+    const replayUntil = this.newestRead;
     let runTs = '';
     let runSeq = 0;
     // A line the decoder could not find a timestamp for is stamped "now": it must not move
@@ -228,7 +232,7 @@ export class ContainerFollower {
           runSeq = 0;
         }
         const id = dockerEventId(c.id, timestamp, runSeq);
-        if (this.recent.has(id)) return;
+        if (timestamp <= replayUntil && this.recent.has(id)) return;
         const e: LogEvent = {
           timestamp,
           id,
@@ -251,6 +255,7 @@ export class ContainerFollower {
         } else {
           this.lastRead = { timestamp, seq: runSeq };
           this.recent.add(id, timestamp);
+          if (timestamp > this.newestRead) this.newestRead = timestamp;
         }
         batch.push(e);
       },
