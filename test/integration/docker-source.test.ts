@@ -222,3 +222,34 @@ describe('the Docker source', () => {
     expect((await lw.api.sources()).some((s) => s.name.includes('quiet'))).toBe(false);
   });
 });
+
+describe('hostile output', () => {
+  it('keeps ANSI codes, NUL, invalid UTF-8, CRLF and an over-long line from crashing or spilling into other lines', async () => {
+    const project = await compose(
+      'hostile',
+      `  noisy:
+    image: IMAGE
+    command: ["sh", "-c", "printf '\\\\033[31mred alert\\\\033[0m\\\\n'; printf 'nul\\\\000byte\\\\n'; printf 'bad \\\\377\\\\376 utf8\\\\n'; printf 'crlf line\\\\r\\\\n'; head -c 40000 /dev/zero | tr '\\\\0' y; echo; echo after the long line"]
+`,
+    );
+    const lw = await logwharf(project, '    max_line_bytes: 4096\n');
+    await project.up();
+    const events = await waitFor(
+      async () => {
+        const all = await lw.api.searchAll('service:noisy');
+        return all.length >= 6 ? all : null;
+      },
+      { timeoutMs: 30_000, what: 'the 6 noisy lines' },
+    );
+    const byStart = (prefix: string) => events.find((e) => String(e.message).startsWith(prefix));
+    expect(byStart('red alert')).toMatchObject({ message: 'red alert', event: { original: '\u001b[31mred alert\u001b[0m' } });
+    expect(byStart('nul')?.message).toBe('nul\uFFFDbyte');
+    expect(byStart('bad ')?.message).toMatch(/^bad \uFFFD+ utf8$/);
+    expect(byStart('crlf')?.message).toBe('crlf line');
+    const long = byStart('yyy');
+    expect(long?.message).toBe('y'.repeat(4096));
+    expect(long?.log.flags).toEqual(['truncated']);
+    expect(byStart('after')?.message).toBe('after the long line');
+    expect(events).toHaveLength(6);
+  });
+});
