@@ -210,4 +210,9 @@ pipeline:
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('^');
   });
+
+  it('stops cleanly on SIGTERM, saving its positions', async () => {
+    expect(await lw.kill('SIGTERM')).toBe(0);
+    expect(lw.output.some((l) => l.includes('"msg":"stopped"'))).toBe(true);
+  });
 });
