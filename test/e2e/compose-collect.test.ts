@@ -84,13 +84,7 @@ pipeline:
 
     lw = new LogwharfProcess(configFile);
     await lw.start();
-    const events = await waitFor(
-      async () => {
-        const all = await lw.api.searchAll('service:counter');
-        return all.length >= COUNT ? all : null;
-      },
-      { timeoutMs: 120_000, what: `all ${COUNT} counter lines after the restart` },
-    );
+    const events = await lw.api.waitForEvents('service:counter', COUNT, 120_000);
     expect({ ...tally(events, 'counter seq=', COUNT), total: events.length }).toEqual({
       missing: [],
       doubled: [],
@@ -117,13 +111,7 @@ pipeline:
   }, 300_000);
 
   it('tags stdout as info, stderr as err, and a JSON line by its own level, for both scaled workers', async () => {
-    const events = await waitFor(
-      async () => {
-        const all = await lw.api.searchAll('service:worker');
-        return all.length >= 6 ? all : null;
-      },
-      { timeoutMs: 60_000, what: 'the 6 worker lines' },
-    );
+    const events = await lw.api.waitForEvents('service:worker', 6, 60_000);
     expect(events).toHaveLength(6);
     const numbers = new Set(events.map((e) => e.compose.container_number));
     expect(numbers).toEqual(new Set([1, 2]));
@@ -149,25 +137,13 @@ pipeline:
   });
 
   it('reads a TTY container without carriage returns', async () => {
-    const events = await waitFor(
-      async () => {
-        const all = await lw.api.searchAll('service:tty');
-        return all.length >= 2 ? all : null;
-      },
-      { timeoutMs: 60_000, what: 'the 2 tty lines' },
-    );
+    const events = await lw.api.waitForEvents('service:tty', 2, 60_000);
     expect(events.map((e) => e.message)).toEqual(['tty line one', 'tty line two']);
     expect(events[0]).toMatchObject({ stream: 'stdout', compose: { service: 'tty' } });
   });
 
   it('joins a 40 KiB line that Docker cut into 16 KiB frames into one event', async () => {
-    const events = await waitFor(
-      async () => {
-        const all = await lw.api.searchAll('service:big');
-        return all.length >= 1 ? all : null;
-      },
-      { timeoutMs: 60_000, what: 'the big line' },
-    );
+    const events = await lw.api.waitForEvents('service:big', 1, 60_000);
     expect(events).toHaveLength(1);
     const message = events[0]!.message as string;
     expect(message.length).toBe('BIG-START'.length + BIG + 'BIG-END'.length);

@@ -1,3 +1,5 @@
+import { waitFor } from './poll.js';
+
 // biome-ignore lint/suspicious/noExplicitAny: tests walk ECS documents freely in their assertions
 export type EcsDoc = Record<string, any>;
 
@@ -32,6 +34,17 @@ export class ApiClient {
       cursor = page.next_cursor;
     } while (cursor);
     return all;
+  }
+
+  /** Waits until at least `count` events match q, and returns them all (oldest first). */
+  async waitForEvents(q: string, count: number, timeoutMs = 60_000): Promise<EcsDoc[]> {
+    return waitFor(
+      async () => {
+        const all = await this.searchAll(q);
+        return all.length >= count ? all : null;
+      },
+      { timeoutMs, what: `${count} events matching ${q}` },
+    );
   }
 
   async sources(): Promise<EcsDoc[]> {

@@ -100,13 +100,7 @@ describe('the Docker source', () => {
       what: 'the container to exit',
     });
     await docker.getContainer(c!.Id).start();
-    const all = await waitFor(
-      async () => {
-        const events = await lw.api.searchAll('service:once');
-        return events.length >= 1000 ? events : null;
-      },
-      { timeoutMs: 60_000, what: 'both runs of the container' },
-    );
+    const all = await lw.api.waitForEvents('service:once', 1000, 60_000);
     expect(all).toHaveLength(1000);
     const source = (await lw.api.sources()).find((s) => s.id === c!.Id);
     // Each run's 500 lines were read once: the restart resumed from the position.
@@ -131,26 +125,14 @@ describe('the Docker source', () => {
       what: 'the early container to exit',
     });
     const lw = await logwharf(project);
-    const early = await waitFor(
-      async () => {
-        const events = await lw.api.searchAll('service:early');
-        return events.length >= 2 ? events : null;
-      },
-      { timeoutMs: 30_000, what: 'the exited container lines' },
-    );
+    const early = await lw.api.waitForEvents('service:early', 2, 30_000);
     // Docker stamps stdout and stderr separately, so their order by timestamp may differ from print order.
     expect(early.map((e) => [e.message, e.stream]).sort()).toEqual([
       ['early one', 'stdout'],
       ['early two', 'stderr'],
     ]);
     await project.run(['--profile', 'late', 'up', '-d', 'late']);
-    const late = await waitFor(
-      async () => {
-        const events = await lw.api.searchAll('service:late');
-        return events.length >= 2 ? events : null;
-      },
-      { timeoutMs: 30_000, what: 'the short-lived container lines' },
-    );
+    const late = await lw.api.waitForEvents('service:late', 2, 30_000);
     expect(late.map((e) => e.message)).toEqual(['late one', 'late two']);
   });
 
@@ -197,26 +179,14 @@ describe('the Docker source', () => {
     );
     const lw = await logwharf(project);
     await project.up();
-    await waitFor(async () => (await lw.api.searchAll('service:web')).length >= 1, {
-      timeoutMs: 30_000,
-      what: 'web',
-    });
+    await lw.api.waitForEvents('service:web', 1, 30_000);
     await project.up(['--scale', 'web=3']);
-    await waitFor(async () => (await lw.api.searchAll('service:web')).length >= 3, {
-      timeoutMs: 30_000,
-      what: 'the lines of 3 web containers',
-    });
+    await lw.api.waitForEvents('service:web', 3, 30_000);
     const before = new Set((await project.containers('web')).map((c) => c.Id));
     await project.up(['--scale', 'web=3', '--force-recreate']);
     const after = (await project.containers('web')).map((c) => c.Id);
     expect(after.some((id) => before.has(id))).toBe(false);
-    const events = await waitFor(
-      async () => {
-        const all = await lw.api.searchAll('service:web');
-        return all.length >= 6 ? all : null;
-      },
-      { timeoutMs: 30_000, what: 'the lines of the recreated containers' },
-    );
+    const events = await lw.api.waitForEvents('service:web', 6, 30_000);
     expect(new Set(events.map((e) => e.container.id))).toEqual(new Set([...before, ...after]));
     expect(await lw.api.searchAll('service:quiet')).toEqual([]);
     expect((await lw.api.sources()).some((s) => s.name.includes('quiet'))).toBe(false);
@@ -234,15 +204,12 @@ describe('hostile output', () => {
     );
     const lw = await logwharf(project, '    max_line_bytes: 4096\n');
     await project.up();
-    const events = await waitFor(
-      async () => {
-        const all = await lw.api.searchAll('service:noisy');
-        return all.length >= 6 ? all : null;
-      },
-      { timeoutMs: 30_000, what: 'the 6 noisy lines' },
-    );
+    const events = await lw.api.waitForEvents('service:noisy', 6, 30_000);
     const byStart = (prefix: string) => events.find((e) => String(e.message).startsWith(prefix));
-    expect(byStart('red alert')).toMatchObject({ message: 'red alert', event: { original: '\u001b[31mred alert\u001b[0m' } });
+    expect(byStart('red alert')).toMatchObject({
+      message: 'red alert',
+      event: { original: '\u001b[31mred alert\u001b[0m' },
+    });
     expect(byStart('nul')?.message).toBe('nul\uFFFDbyte');
     expect(byStart('bad ')?.message).toMatch(/^bad \uFFFD+ utf8$/);
     expect(byStart('crlf')?.message).toBe('crlf line');
