@@ -159,6 +159,9 @@ const START_MS = Date.parse('2024-05-01T00:00:00Z');
 /** ~80 ms apart on average: a million events fill ~22 hours of one UTC day. */
 let clockNs = 0n;
 const seqs = new Map<string, { ts: string; seq: number }>();
+/** The id of one event a third of the way in, for the `event.id` search. */
+let made = 0;
+let probeId = '';
 
 function makeEvent(): LogEvent {
   clockNs += BigInt(1 + Math.floor(rnd() * 160_000_000));
@@ -186,6 +189,7 @@ function makeEvent(): LogEvent {
     service: c.composeService!,
   };
   if (m.fields) e.fields = m.fields;
+  if (made++ === Math.floor(COUNT / 3)) probeId = e.id;
   return e;
 }
 
@@ -260,6 +264,7 @@ async function searches(dataDir: string): Promise<void> {
     ['conn* (prefix)', text('conn', false, true)],
     ['fields.status:5*', field('fields.status', '5', 'prefix')],
     ['fields.duration_ms>=1990', { type: 'field', field: 'fields.duration_ms', op: 'gte', value: '1990' }],
+    ['event.id (one event)', field('event.id', probeId)],
     [
       'service:api level<=err timeout',
       {

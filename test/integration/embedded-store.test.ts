@@ -167,6 +167,49 @@ describe('embedded store', () => {
     }
   });
 
+  it('recognises a replay by its timestamp and id together', async () => {
+    const dir = await tempDir('lw-emb-');
+    const s = await store(dir);
+    const first = ev(at('2024-05-01', '10:00:00'));
+    expect(await s.writer.write([first])).toEqual({ status: 'delivered' });
+    // Ids are made from the line, timestamp included: the same id at another time is another line.
+    const elsewhen = { ...first, timestamp: at('2024-05-01', '10:00:01') };
+    expect(await s.writer.write([first, elsewhen, first])).toEqual({ status: 'delivered' });
+    expect(s.countAll()).toBe(2);
+    const byId = await s.reader.search(
+      req({ query: { type: 'field', field: 'event.id', op: 'eq', value: first.id } }),
+    );
+    expect(byId.events.map((e) => e['@timestamp'])).toEqual([elsewhen.timestamp, first.timestamp]);
+  });
+
+  it('keeps the full-text index in step with the rows through replays and new days', async () => {
+    const dir = await tempDir('lw-emb-');
+    const s = await store(dir);
+    const a = [ev(at('2024-05-01', '10:00:00')), ev(at('2024-05-01', '10:00:01'), { message: 'Café crème' })];
+    const b = [
+      ev(at('2024-05-01', '09:00:00'), { message: 'older, written later' }),
+      ev(at('2024-05-02', '10:00:00')),
+    ];
+    await s.writer.write(a);
+    await s.writer.write([...a, ...b]); // half replay, half new, over two days
+    await s.writer.write(b); // all replay: nothing to index
+    const words = async (value: string) =>
+      idsOf(
+        (await s.reader.search(req({ query: { type: 'text', value, phrase: false, prefix: false } }))).events,
+      );
+    expect(await words('cafe')).toEqual([a[1]!.id]);
+    expect(await words('later')).toEqual([b[0]!.id]);
+    expect((await words('hello')).sort()).toEqual([a[0]!.id, b[1]!.id].sort());
+    for (const day of ['2024-05-01', '2024-05-02']) {
+      const db = new Database(path.join(dir, 'store', 'default', `${day}.sqlite`));
+      // FTS5 compares its index with the rows of `events` and throws on any difference.
+      expect(() => db.exec("INSERT INTO events_fts (events_fts) VALUES ('integrity-check')")).not.toThrow();
+      expect(db.pragma('page_size', { simple: true })).toBe(16384);
+      expect(db.prepare("SELECT v FROM events_fts_config WHERE k = 'automerge'").pluck().get()).toBe(16);
+      db.close();
+    }
+  });
+
   it('puts each UTC day in its own file and searches across them in both orders', async () => {
     const dir = await tempDir('lw-emb-');
     const s = await store(dir);

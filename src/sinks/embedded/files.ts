@@ -18,6 +18,9 @@ import { assertReadable, migrate } from './migrations.js';
 
 export const DEFAULT_RETENTION_CLASS = 'default';
 
+/** The page size of a new day file, in bytes (see createDayFile). */
+export const PAGE_SIZE = 16384;
+
 const DAY_RE = /^\d{4}-\d{2}-\d{2}$/;
 const DAY_FILE_RE = /^(\d{4}-\d{2}-\d{2})\.sqlite$/;
 const CLASS_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
@@ -135,6 +138,14 @@ function createDayFile(file: string, retentionClass: string, day: string): void 
   removeDbFiles(tmp);
   const db = new Database(tmp);
   try {
+    // Before the first table: a page size is fixed when the file is created (and cannot change
+    // in WAL mode). 16 KiB rather than SQLite's 4 KiB: a batch's rows fill a quarter as many
+    // pages, so a commit writes fewer WAL frames and the B-trees split a quarter as often.
+    // Measured (bench/embedded-insert.bench.ts, 1 M rows in batches of 4,096): ~20 % less
+    // CPU per row. The costs: a commit of a few rows writes larger pages (one row per
+    // transaction: ~20 % more CPU), and a search that fetches rows scattered over the day (a
+    // rare word) reads 16 KiB per row (~5 -> ~12 ms at 1 M rows); other searches unchanged.
+    db.pragma(`page_size = ${PAGE_SIZE}`);
     db.pragma('journal_mode = WAL');
     migrate(db, file, { day, retentionClass });
   } finally {

@@ -16,8 +16,15 @@ import type BetterSqlite3 from 'better-sqlite3';
  *   the row plus as much again in its index.
  * - `events.rowid` is the INTEGER PRIMARY KEY, the FTS5 content rowid, and the tie-breaker after
  *   `ts` for ordering and cursors. `ts` is canonical RFC 3339 with nine fraction digits, so text
- *   order is time order and an index on (ts) — whose entries end with the rowid — serves
- *   `ORDER BY ts, rowid` in both directions.
+ *   order is time order.
+ * - One unique index on `(ts, id)` is both the time index and the replay guard. An event id is
+ *   deterministic and made from the line, its timestamp included, so a replayed line comes back
+ *   with the same (ts, id) and `INSERT OR IGNORE` skips it. It replaced an index on (ts) plus a
+ *   unique index on (id): one B-tree less to update per row (~6 % fewer instructions). Time
+ *   order comes from its leading `ts`; the rare rows that share a ts are put in rowid order by a
+ *   small sort per ts (SQLite: "USE TEMP B-TREE FOR LAST TERM OF ORDER BY"), which LIMIT stops
+ *   early. The price: `event.id:x` alone finds its row by scanning the day (~0.1 s per million
+ *   rows) instead of by an index lookup.
  * - `(service, ts)`, `(container_ref, ts)` and `(severity, ts)` let the usual filters
  *   (`service:web`, `container:x`, `level>=err`) read matching rows already in time order,
  *   so a rare service does not mean scanning the whole day. `compose.project` gets none: a
@@ -26,9 +33,16 @@ import type BetterSqlite3 from 'better-sqlite3';
  * - `events_fts` is an external-content FTS5 index on `message` (the text is stored once, in
  *   `events`). `detail=full` keeps token positions so "quoted phrases" work; `columnsize=0`
  *   drops the per-row size table, which only bm25 ranking would need (results are ordered by
- *   time, never by relevance). The writer adds each newly inserted row to it in the same
- *   transaction (see INSERT_FTS_SQL in codec.ts for why not an INSERT trigger); delete and
- *   update triggers keep it right if rows are ever removed or edited by hand.
+ *   time, never by relevance). The writer adds each batch's new rows to it in the same
+ *   transaction (see INDEX_FTS_SINCE_SQL in codec.ts for why not an INSERT trigger), so a
+ *   search never sees a row that its full-text index does not; delete and update triggers
+ *   keep it right if rows are ever removed or edited by hand.
+ * - `automerge = 16` (FTS5's default is 4): each commit writes the batch's terms as a new
+ *   segment, and FTS5 merges the segments of a level into one of the next once there are
+ *   `automerge` of them, so a posting is rewritten once per level it climbs; with 16 it
+ *   climbs half as many levels. Measured: FTS5 indexing ~30 % fewer instructions per row
+ *   (250 k rows, batches of 4,096), the whole insert ~20 % less CPU at 1 M rows, searches
+ *   unchanged (a word is looked up in a few more segments).
  */
 
 type Db = BetterSqlite3.Database;
@@ -59,7 +73,7 @@ CREATE TABLE containers (
 
 CREATE TABLE events (
   rowid         INTEGER PRIMARY KEY,
-  id            TEXT NOT NULL UNIQUE,
+  id            TEXT NOT NULL,
   ts            TEXT NOT NULL,
   severity      INTEGER NOT NULL,
   facility      INTEGER NOT NULL,
@@ -80,7 +94,7 @@ CREATE TABLE events (
   original      TEXT
 );
 
-CREATE INDEX events_ts ON events (ts);
+CREATE UNIQUE INDEX events_ts_id ON events (ts, id);
 CREATE INDEX events_service_ts ON events (service, ts);
 CREATE INDEX events_container_ts ON events (container_ref, ts);
 CREATE INDEX events_severity_ts ON events (severity, ts);
@@ -93,6 +107,7 @@ CREATE VIRTUAL TABLE events_fts USING fts5 (
   detail = full,
   columnsize = 0
 );
+INSERT INTO events_fts (events_fts, rank) VALUES ('automerge', 16);
 
 CREATE TRIGGER events_fts_delete AFTER DELETE ON events BEGIN
   INSERT INTO events_fts (events_fts, rowid, message) VALUES ('delete', old.rowid, old.message);

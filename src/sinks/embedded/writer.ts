@@ -7,9 +7,10 @@ import {
   containerParams,
   dayOf,
   eventParams,
+  INDEX_FTS_SINCE_SQL,
   INSERT_EVENT_SQL,
-  INSERT_FTS_SQL,
   invalidReason,
+  MAX_ROWID_SQL,
   UPSERT_CONTAINER_SQL,
 } from './codec.js';
 import {
@@ -38,7 +39,8 @@ import { type EmbeddedReader, openEmbeddedReader } from './reader.js';
  * - Events are grouped by (retention class, UTC day); each group is one transaction on its
  *   day file. `delivered` is answered only after every group's COMMIT returned.
  * - A failure after some groups committed answers `retryable`: the retry writes the whole
- *   batch again, and `INSERT OR IGNORE` on the unique event id skips what is already stored.
+ *   batch again, and `INSERT OR IGNORE` on the unique (timestamp, event id) skips what is
+ *   already stored (ids are deterministic, so a replayed event has the same pair).
  * - A container's row is upserted at most once per day file while it is unchanged; the cache
  *   of written containers is updated only after COMMIT, so a rolled-back transaction cannot
  *   leave the cache claiming a row that is not there.
@@ -70,7 +72,8 @@ export interface EmbeddedStore {
 interface DayHandle {
   db: Database.Database;
   insertEvent: Database.Statement;
-  insertFts: Database.Statement;
+  maxRowid: Database.Statement;
+  indexFtsSince: Database.Statement;
   upsertContainer: Database.Statement;
   /** Container rows known to be in this file: docker id -> ref and the info it was written from. */
   containers: Map<string, { ref: number; info: ContainerInfo }>;
@@ -179,6 +182,9 @@ class Writer implements StoreWriter {
   /** Groups by (class, day) in first-seen order, or the outcome that rejects the whole batch. */
   private group(batch: readonly LogEvent[]): Group[] | WriteOutcome {
     const groups = new Map<string, Group>();
+    // Consecutive events nearly always share class and day: the previous event's group is
+    // tried first, so most events skip the class check, the key string and the map lookup.
+    let last: Group | undefined;
     for (const e of batch) {
       const invalid = invalidReason(e);
       if (invalid) return { status: 'rejected', reason: invalid };
@@ -188,6 +194,10 @@ class Writer implements StoreWriter {
       } catch (err) {
         return { status: 'rejected', reason: `event ${e.id}: retention class: ${(err as Error).message}` };
       }
+      if (last && retentionClass === last.retentionClass && e.timestamp.startsWith(last.day)) {
+        last.events.push(e);
+        continue;
+      }
       if (!isValidRetentionClass(retentionClass)) {
         return {
           status: 'rejected',
@@ -196,9 +206,12 @@ class Writer implements StoreWriter {
       }
       const day = dayOf(e.timestamp);
       const key = `${retentionClass}/${day}`;
-      const g = groups.get(key);
-      if (g) g.events.push(e);
-      else groups.set(key, { retentionClass, day, events: [e] });
+      last = groups.get(key);
+      if (last) last.events.push(e);
+      else {
+        last = { retentionClass, day, events: [e] };
+        groups.set(key, last);
+      }
     }
     return [...groups.values()];
   }
@@ -211,7 +224,8 @@ class Writer implements StoreWriter {
     const h: DayHandle = {
       db,
       insertEvent: db.prepare(INSERT_EVENT_SQL),
-      insertFts: db.prepare(INSERT_FTS_SQL),
+      maxRowid: db.prepare(MAX_ROWID_SQL).pluck(),
+      indexFtsSince: db.prepare(INDEX_FTS_SINCE_SQL),
       upsertContainer: db.prepare(UPSERT_CONTAINER_SQL),
       containers: new Map(),
     };
@@ -221,8 +235,9 @@ class Writer implements StoreWriter {
 
   private writeGroup(h: DayHandle, events: LogEvent[]): void {
     const written = new Map<string, { ref: number; info: ContainerInfo }>();
-    const inserted: (number | bigint | string)[] = [];
+    const params: unknown[] = [];
     h.db.transaction(() => {
+      const before = (h.maxRowid.get() as number | null) ?? 0;
       for (const e of events) {
         let ref: number | null = null;
         const c = e.container;
@@ -236,11 +251,10 @@ class Writer implements StoreWriter {
             written.set(c.id, { ref, info: c });
           }
         }
-        const r = h.insertEvent.run(...eventParams(e, ref));
-        // changes === 0: the id is already stored (a replay); it is indexed already too.
-        if (r.changes === 1) inserted.push(r.lastInsertRowid, e.message);
+        // A (ts, id) already stored (a replay) is skipped, and gets no rowid above `before`.
+        h.insertEvent.run(...eventParams(e, ref, params));
       }
-      for (let i = 0; i < inserted.length; i += 2) h.insertFts.run(inserted[i], inserted[i + 1]);
+      h.indexFtsSince.run(before);
     })();
     for (const [id, v] of written) h.containers.set(id, v);
   }
