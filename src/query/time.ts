@@ -170,6 +170,18 @@ function isCanonical(text: string): boolean {
     return false;
   }
   for (let i = 20; i < 29; i++) if (!isDigit(text.charCodeAt(i))) return false;
+  return readDateTime(text);
+}
+
+/** year, month, day, hour, minute, second of the last `readDateTime` that succeeded (reused: no allocation). */
+const fields = new Int32Array(6);
+
+/**
+ * Reads the date and time digits of `YYYY-MM-DD?hh:mm:ss` at the start of `text` (separators
+ * already checked by the caller) into `fields`; false when they are not digits or not a
+ * valid date-time.
+ */
+function readDateTime(text: string): boolean {
   const year = digitsAt(text, 0, 4);
   const month = digitsAt(text, 5, 2);
   const day = digitsAt(text, 8, 2);
@@ -177,7 +189,14 @@ function isCanonical(text: string): boolean {
   const minute = digitsAt(text, 14, 2);
   const second = digitsAt(text, 17, 2);
   if (year < 0 || month < 0 || day < 0 || hour < 0 || minute < 0 || second < 0) return false;
-  return isValidDateTime(year, month, day, hour, minute, second);
+  if (!isValidDateTime(year, month, day, hour, minute, second)) return false;
+  fields[0] = year;
+  fields[1] = month;
+  fields[2] = day;
+  fields[3] = hour;
+  fields[4] = minute;
+  fields[5] = second;
+  return true;
 }
 
 /**
@@ -202,14 +221,13 @@ export function toCanonicalTimestamp(rfc3339: string): string | null {
   ) {
     return null;
   }
-  const year = digitsAt(text, 0, 4);
-  const month = digitsAt(text, 5, 2);
-  const day = digitsAt(text, 8, 2);
-  const hour = digitsAt(text, 11, 2);
-  const minute = digitsAt(text, 14, 2);
-  const second = digitsAt(text, 17, 2);
-  if (year < 0 || month < 0 || day < 0 || hour < 0 || minute < 0 || second < 0) return null;
-  if (!isValidDateTime(year, month, day, hour, minute, second)) return null;
+  if (!readDateTime(text)) return null;
+  const year = fields[0]!;
+  const month = fields[1]!;
+  const day = fields[2]!;
+  const hour = fields[3]!;
+  const minute = fields[4]!;
+  const second = fields[5]!;
 
   let i = 19;
   let fraction = '';
