@@ -9,13 +9,13 @@
  * Container names differ between the two (v1 `project_service_1`, v2 `project-service-1`), so
  * find containers by their labels (`containers()`), not by name.
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
 import { type ComposeCli, findComposeCli } from '../../scripts/services/lib/compose-cli.js';
+import { captureRun } from '../../scripts/services/lib/exec.js';
 import { dockerClient } from './docker.js';
 
 export const PROJECT_PREFIX = 'lwtest-';
@@ -141,34 +141,23 @@ export class ComposeProject {
   }
 }
 
-function runCompose(cmd: string, argv: string[], cwd: string, timeoutMs: number): Promise<ComposeOutput> {
+async function runCompose(
+  cmd: string,
+  argv: string[],
+  cwd: string,
+  timeoutMs: number,
+): Promise<ComposeOutput> {
   const line = [cmd, ...argv].join(' ');
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, argv, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => {
-      stdout += s;
-    });
-    child.stderr.setEncoding('utf8').on('data', (s: string) => {
-      stderr += s;
-    });
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, timeoutMs);
-    child.once('error', (err) => {
-      clearTimeout(timer);
-      reject(new Error(`${line}: cannot run: ${err.message}`));
-    });
-    child.once('close', (code, signal) => {
-      clearTimeout(timer);
-      if (code === 0) return resolve({ stdout, stderr });
-      const how = timedOut ? `killed after ${timeoutMs} ms` : signal ? `killed by ${signal}` : `exit ${code}`;
-      reject(new Error(`${line} failed (${how})\n--- stdout ---\n${stdout}--- stderr ---\n${stderr}`));
-    });
+  const run = await captureRun(cmd, argv, { cwd, timeoutMs }).catch((err: Error) => {
+    throw new Error(`${line}: cannot run: ${err.message}`);
   });
+  if (run.code === 0) return { stdout: run.stdout, stderr: run.stderr };
+  const how = run.timedOut
+    ? `killed after ${timeoutMs} ms`
+    : run.signal
+      ? `killed by ${run.signal}`
+      : `exit ${run.code}`;
+  throw new Error(`${line} failed (${how})\n--- stdout ---\n${run.stdout}--- stderr ---\n${run.stderr}`);
 }
 
 /**

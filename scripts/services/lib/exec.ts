@@ -7,10 +7,31 @@ export interface Captured {
   stderr: string;
 }
 
+export interface CaptureOptions {
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** Kill the command (SIGKILL) after this long; `timedOut` says so. */
+  timeoutMs?: number;
+}
+
+export interface CapturedRun extends Captured {
+  signal: NodeJS.Signals | null;
+  timedOut: boolean;
+}
+
 /** Runs a command with no stdin and captures its output. Rejects only if it cannot be started. */
 export function capture(cmd: string, args: string[], env?: NodeJS.ProcessEnv): Promise<Captured> {
+  return captureRun(cmd, args, { env });
+}
+
+/** `capture` with a working directory and a time limit, and how the command ended. */
+export function captureRun(cmd: string, args: string[], opts: CaptureOptions = {}): Promise<CapturedRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: env ?? process.env });
+    const child = spawn(cmd, args, {
+      cwd: opts.cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: opts.env ?? process.env,
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (s: string) => {
@@ -19,8 +40,22 @@ export function capture(cmd: string, args: string[], env?: NodeJS.ProcessEnv): P
     child.stderr.setEncoding('utf8').on('data', (s: string) => {
       stderr += s;
     });
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
+    let timedOut = false;
+    const timer =
+      opts.timeoutMs === undefined
+        ? null
+        : setTimeout(() => {
+            timedOut = true;
+            child.kill('SIGKILL');
+          }, opts.timeoutMs);
+    child.once('error', (err) => {
+      if (timer) clearTimeout(timer);
+      reject(err);
+    });
+    child.once('close', (code, signal) => {
+      if (timer) clearTimeout(timer);
+      resolve({ code, stdout, stderr, signal, timedOut });
+    });
   });
 }
 
