@@ -27,6 +27,8 @@
  */
 
 import type { Stream } from '../../core/event.js';
+import { toCanonicalTimestamp } from '../../query/time.js';
+import { canonicalNow, isCanonicalTimestampAt, isDigit, isTimestampChar, utf8Boundary } from './bytes.js';
 
 export type DockerLineHandler = (stream: Stream, timestamp: string, text: string, truncated: boolean) => void;
 export type DockerGarbageHandler = (reason: string, bytes: number) => void;
@@ -332,7 +334,7 @@ export class DockerLogDecoder {
     while (pos < end) {
       const c = buf[pos]!;
       if (c === SPACE && st.tsLen > 0) {
-        const ts = parseTimestamp(st.tsBuf.toString('latin1', 0, st.tsLen));
+        const ts = toCanonicalTimestamp(st.tsBuf.toString('latin1', 0, st.tsLen)) ?? undefined;
         if (ts === undefined) {
           this.timestampMissing(st);
           return pos;
@@ -464,110 +466,4 @@ export class DockerLogDecoder {
   private garbage(reason: string, bytes: number): void {
     this.onGarbage?.(reason, bytes);
   }
-}
-
-// ---- timestamps -------------------------------------------------------------------------
-
-function isDigit(c: number): boolean {
-  return c >= 48 && c <= 57;
-}
-
-/** Characters that can occur in an RFC 3339 timestamp. */
-function isTimestampChar(c: number): boolean {
-  return (
-    (c >= 48 && c <= 58) || // 0-9 :
-    c === 45 || // -
-    c === 46 || // .
-    c === 43 || // +
-    c === 84 || // T
-    c === 116 || // t
-    c === 90 || // Z
-    c === 122 // z
-  );
-}
-
-/** `2024-05-01T12:00:00.123456789Z ` at `pos` (the caller made sure 31 bytes are there). */
-function isCanonicalTimestampAt(b: Buffer, p: number): boolean {
-  return (
-    b[p + 4] === 45 &&
-    b[p + 7] === 45 &&
-    b[p + 10] === 84 &&
-    b[p + 13] === 58 &&
-    b[p + 16] === 58 &&
-    b[p + 19] === 46 &&
-    b[p + 29] === 90 &&
-    b[p + 30] === SPACE &&
-    digits(b, p, 4) &&
-    digits(b, p + 5, 2) &&
-    digits(b, p + 8, 2) &&
-    digits(b, p + 11, 2) &&
-    digits(b, p + 14, 2) &&
-    digits(b, p + 17, 2) &&
-    digits(b, p + 20, 9)
-  );
-}
-
-function digits(b: Buffer, p: number, n: number): boolean {
-  for (let i = p; i < p + n; i++) {
-    const c = b[i]!;
-    if (c < 48 || c > 57) return false;
-  }
-  return true;
-}
-
-const TIMESTAMP =
-  /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:[Zz]|([+-])(\d{2}):(\d{2}))$/;
-
-/**
- * Any RFC 3339 timestamp (fewer fraction digits, an offset) to the canonical UTC form with nine
- * fraction digits; undefined when it is not one. Off the hot path.
- */
-export function parseTimestamp(s: string): string | undefined {
-  const m = TIMESTAMP.exec(s);
-  if (m === null) return undefined;
-  const [, y, mo, d, h, mi, sec, frac = '', sign, oh, om] = m;
-  const month = Number(mo);
-  const day = Number(d);
-  if (
-    month < 1 ||
-    month > 12 ||
-    day < 1 ||
-    day > 31 ||
-    Number(h) > 23 ||
-    Number(mi) > 59 ||
-    Number(sec) > 60
-  ) {
-    return undefined;
-  }
-  const fraction = frac.padEnd(9, '0');
-  if (sign === undefined) return `${y}-${mo}-${d}T${h}:${mi}:${sec}.${fraction}Z`;
-  if (Number(oh) > 23 || Number(om) > 59) return undefined;
-  const offsetMs = (sign === '-' ? -1 : 1) * (Number(oh) * 60 + Number(om)) * 60_000;
-  const t = new Date(0);
-  t.setUTCFullYear(Number(y), month - 1, day);
-  t.setUTCHours(Number(h), Number(mi), Number(sec), 0);
-  const utc = new Date(t.getTime() - offsetMs);
-  if (Number.isNaN(utc.getTime())) return undefined;
-  return `${utc.toISOString().slice(0, 19)}.${fraction}Z`;
-}
-
-/** The current time in the canonical form (millisecond precision, zero-padded to nine digits). */
-export function canonicalNow(): string {
-  return `${new Date().toISOString().slice(0, 23)}000000Z`;
-}
-
-// ---- UTF-8 ------------------------------------------------------------------------------
-
-/**
- * The largest cut `<= end` that does not split a UTF-8 character of `buf[start, end)`: when the
- * last character is incomplete, the cut goes before its lead byte.
- */
-function utf8Boundary(buf: Buffer, start: number, end: number): number {
-  const min = Math.max(start, end - 4);
-  let i = end - 1;
-  while (i >= min && (buf[i]! & 0xc0) === 0x80) i--;
-  if (i < min) return end; // not a character anyway; the decoder makes U+FFFD of it
-  const b = buf[i]!;
-  const need = b < 0xc0 ? 1 : b < 0xe0 ? 2 : b < 0xf0 ? 3 : 4;
-  return i + need > end ? i : end;
 }
