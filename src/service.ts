@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { buildApp } from './api/app.js';
 import { PositionStore } from './checkpoint/positions.js';
 import type { Config } from './config/schema.js';
+import { splitHostPort } from './config/semantic.js';
 import { LogwharfError } from './core/errors.js';
 import { Pipeline } from './pipeline/pipeline.js';
 import { parseDuration } from './query/time.js';
@@ -68,7 +69,8 @@ export async function startService(config: Config, log: Logger): Promise<Service
       tokens: config.http.auth && config.http.auth !== 'none' ? config.http.auth.tokens : undefined,
       logger: false,
     });
-    const { host, port } = splitHostPort(config.http.listen);
+    // Validated at load time (config/semantic.ts), so it always splits.
+    const { host, port } = splitHostPort(config.http.listen)!;
     httpAddress = await app.listen({ host, port });
     log.info({ address: httpAddress }, 'HTTP API listening');
   }
@@ -115,10 +117,4 @@ function refuseUnbuiltParts(config: Config, log: Logger): void {
     { retention: config.retention },
     'retention rules are not applied yet: events are kept until removed by hand',
   );
-}
-
-export function splitHostPort(listen: string): { host: string; port: number } {
-  const i = listen.lastIndexOf(':');
-  const host = listen.slice(0, i).replace(/^\[(.*)\]$/, '$1');
-  return { host, port: Number(listen.slice(i + 1)) };
 }
