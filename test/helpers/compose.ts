@@ -16,12 +16,16 @@ import { join } from 'node:path';
 import type Docker from 'dockerode';
 import { type ComposeCli, findComposeCli } from '../../scripts/services/lib/compose-cli.js';
 import { captureRun } from '../../scripts/services/lib/exec.js';
+import {
+  COMPOSE_NUMBER as LABEL_NUMBER,
+  COMPOSE_PROJECT as LABEL_PROJECT,
+  COMPOSE_SERVICE as LABEL_SERVICE,
+} from '../../src/sources/docker/select.js';
 import { dockerClient } from './docker.js';
 
 export const PROJECT_PREFIX = 'lwtest-';
-export const LABEL_PROJECT = 'com.docker.compose.project';
-export const LABEL_SERVICE = 'com.docker.compose.service';
-export const LABEL_NUMBER = 'com.docker.compose.container-number';
+// The compose labels, as the Docker source reads them (one definition for both).
+export { LABEL_NUMBER, LABEL_PROJECT, LABEL_SERVICE };
 
 export interface ComposeOutput {
   stdout: string;
