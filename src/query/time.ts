@@ -106,7 +106,7 @@ function isDigit(c: number): boolean {
 }
 
 /** `count` digits starting at `at` as a number, or -1 when any of them is not a digit. */
-function digitsAt(text: string, at: number, count: number): number {
+export function digitsAt(text: string, at: number, count: number): number {
   let n = 0;
   for (let i = at; i < at + count; i++) {
     const c = text.charCodeAt(i);
