@@ -10,8 +10,9 @@
 import { dockerService } from './services/docker.js';
 import { formatServicesEnv, writeServicesEnv } from './services/env-file.js';
 import type { Service } from './services/service.js';
+import { syslogPeersService } from './services/syslog-peers.js';
 
-const SERVICES: readonly Service[] = [dockerService];
+const SERVICES: readonly Service[] = [dockerService, syslogPeersService];
 
 async function main(): Promise<number> {
   const ctx = { log: (line: string) => process.stderr.write(`services: ${line}\n`) };

@@ -5,32 +5,61 @@ import { PositionStore } from './checkpoint/positions.js';
 import type { Config } from './config/schema.js';
 import { splitHostPort } from './config/semantic.js';
 import { LogwharfError } from './core/errors.js';
+import type { StoreWriter } from './core/store.js';
 import { Pipeline } from './pipeline/pipeline.js';
 import { parseDuration } from './query/time.js';
 import { openEmbeddedStore } from './sinks/embedded/writer.js';
+import { FanoutWriter, type NamedSink } from './sinks/fanout.js';
+import { openSyslogForwarder } from './sinks/syslog/forwarder.js';
 import { engineAddress } from './sources/docker/client.js';
 import { DockerSource } from './sources/docker/source.js';
-import { transformEvents } from './transforms/chain.js';
+import type { BoundAddresses } from './sources/syslog/listeners.js';
+import { SyslogSource } from './sources/syslog/source.js';
+import { createTransform } from './transforms/chain.js';
+import { MultilineStage } from './transforms/multiline-stage.js';
 
 export interface Service {
   /** The HTTP address actually listened on (useful with port 0), or null without HTTP. */
   httpAddress: string | null;
+  /** The syslog listeners' actual addresses (useful with port 0); empty without syslog. */
+  syslogAddresses: BoundAddresses;
   /** Stops the sources, writes what is queued, saves positions, closes the store. Idempotent. */
   stop(): Promise<void>;
 }
 
 /**
  * Assembles logwharf from its parts, in pipeline order, so a newcomer reads the architecture
- * here: store (sink) -> checkpoints -> pipeline -> sources -> HTTP API.
+ * here: sinks (store, forwarders) -> checkpoints -> pipeline (transforms) -> multiline ->
+ * sources -> HTTP API.
  */
 export async function startService(config: Config, log: Logger): Promise<Service> {
   refuseUnbuiltParts(config, log);
   const store = await openEmbeddedStore({ dataDir: config.data_dir });
+  const sinks: NamedSink[] = [{ name: 'store', writer: store.writer }];
+  for (const target of config.forward.syslog) {
+    const { host, port } = splitHostPort(target.target)!;
+    const writer = await openSyslogForwarder({
+      host,
+      port,
+      tls: target.tls
+        ? {
+            ...(target.tls.ca ? { ca: target.tls.ca } : {}),
+            ...(target.tls.cert ? { cert: target.tls.cert } : {}),
+            ...(target.tls.key ? { key: target.tls.key } : {}),
+            ...(target.tls.server_name ? { serverName: target.tls.server_name } : {}),
+          }
+        : null,
+      log,
+    });
+    sinks.push({ name: `syslog ${target.target}`, writer });
+  }
+  // Every sink must take a batch before positions move past it (DESIGN.md, "Pipeline").
+  const writer: StoreWriter = sinks.length === 1 ? store.writer : new FanoutWriter(sinks);
   const positions = await PositionStore.open(config.data_dir, { log });
 
   const pipeline = new Pipeline({
-    transform: transformEvents,
-    writer: store.writer,
+    transform: createTransform({ config: config.transforms, log }),
+    writer,
     acknowledge: (last) => {
       for (const [key, pos] of last) positions.advance(key, pos);
       // Saved after the commit, never before: a crash replays lines, it never skips them.
@@ -42,18 +71,49 @@ export async function startService(config: Config, log: Logger): Promise<Service
     log,
   });
   pipeline.start();
+  // Joins stack traces before the pipeline's per-event transforms; holds lines across calls.
+  const multiline = new MultilineStage({
+    next: pipeline,
+    config: {
+      enabled: config.transforms.multiline.enabled,
+      flushAfterMs: parseDuration(config.transforms.multiline.flush_after),
+      maxLines: config.transforms.multiline.max_lines,
+      maxBytes: config.sources.docker.max_line_bytes,
+      rules: config.transforms.multiline.rules,
+    },
+    log,
+  });
 
   let docker: DockerSource | null = null;
   if (config.sources.docker.enabled) {
     docker = new DockerSource({
       config: config.sources.docker,
       address: engineAddress(config.sources.docker.host),
-      intake: pipeline,
+      intake: multiline,
       committed: (id) => positions.get(id),
+      onGone: (id) => multiline.forget(id),
       log,
     });
     docker.start();
     pruneRemovedContainers(docker, positions, log);
+  }
+
+  let syslog: SyslogSource | null = null;
+  let syslogAddresses: BoundAddresses = {};
+  if (config.sources.syslog.enabled) {
+    syslog = new SyslogSource({ config: config.sources.syslog, intake: pipeline, log });
+    try {
+      syslogAddresses = await syslog.start();
+    } catch (err) {
+      // Start-up fails as a whole: close what is already open so the error is all that remains.
+      await docker?.stop();
+      await syslog.stop();
+      await multiline.close();
+      await pipeline.close();
+      for (const sink of sinks.slice(1)) await sink.writer.close();
+      await store.close();
+      throw err;
+    }
   }
 
   let app: FastifyInstance | null = null;
@@ -62,7 +122,7 @@ export async function startService(config: Config, log: Logger): Promise<Service
     app = await buildApp({
       reader: store.reader,
       status: {
-        sources: () => docker?.statuses() ?? [],
+        sources: () => [...(docker?.statuses() ?? []), ...(syslog?.statuses() ?? [])],
         ready: () => docker?.ready() ?? true,
       },
       storeReady: () => store.writer.ready(),
@@ -78,12 +138,15 @@ export async function startService(config: Config, log: Logger): Promise<Service
   let stopping: Promise<void> | null = null;
   return {
     httpAddress,
+    syslogAddresses,
     stop() {
       stopping ??= (async () => {
-        await docker?.stop();
+        await Promise.all([docker?.stop(), syslog?.stop()]);
+        await multiline.close();
         await pipeline.close();
         await positions.flush();
         await app?.close();
+        for (const sink of sinks.slice(1)) await sink.writer.close();
         await store.close();
       })();
       return stopping;
@@ -108,8 +171,6 @@ function pruneRemovedContainers(docker: DockerSource, positions: PositionStore, 
  */
 function refuseUnbuiltParts(config: Config, log: Logger): void {
   const missing: string[] = [];
-  if (config.sources.syslog.enabled)
-    missing.push('sources.syslog.enabled: the syslog receiver is not built yet; set it to false');
   if (config.store.kind !== 'embedded')
     missing.push(`store.kind: '${config.store.kind}' is not built yet; use 'embedded'`);
   if (missing.length > 0) throw new LogwharfError('LOGWHARF_ERR_CONFIG', missing.join('\n'));

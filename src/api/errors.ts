@@ -57,6 +57,7 @@ const CODE_STATUS: Record<ErrorCode, { status: number; error: ApiErrorCode }> = 
   LOGWHARF_ERR_DOCKER_UNREACHABLE: { status: 503, error: 'unavailable' },
   LOGWHARF_ERR_SERVER: { status: 502, error: 'unavailable' },
   LOGWHARF_ERR_CONFIG: { status: 500, error: 'internal_error' },
+  LOGWHARF_ERR_LISTEN: { status: 500, error: 'internal_error' },
 };
 
 /** Maps any thrown value to a status and body. Pure, so it is tested without a server. */

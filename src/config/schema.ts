@@ -40,19 +40,106 @@ export const DockerSourceSchema = T.Object(
   { ...Strict, default: {} },
 );
 
+/** Server side of syslog over TLS (RFC 5425). */
+const SyslogTls = T.Object(
+  {
+    listen: HostPort,
+    /** PEM files: the server's certificate chain and key. */
+    cert: T.String({ minLength: 1 }),
+    key: T.String({ minLength: 1 }),
+    /** PEM CA bundle: with it, peers must present a client certificate it signed (mutual TLS). */
+    ca: T.Optional(T.String({ minLength: 1 })),
+  },
+  Strict,
+);
+
 export const SyslogSourceSchema = T.Object(
   {
     enabled: T.Boolean({ default: false }),
     udp: T.Union([HostPort, T.Null()], { default: '127.0.0.1:5514' }),
     tcp: T.Union([HostPort, T.Null()], { default: '127.0.0.1:5514' }),
-    tls: T.Union(
-      [
-        T.Object({ listen: HostPort, cert: T.String(), key: T.String(), ca: T.Optional(T.String()) }, Strict),
-        T.Null(),
-      ],
+    tls: T.Union([SyslogTls, T.Null()], { default: null }),
+    /** Longest message kept, in bytes; a longer one is cut and flagged `truncated` (RFC 5425 asks for at least 8192). */
+    max_message_bytes: T.Integer({ minimum: 480, maximum: 16777216, default: 65536 }),
+    /** Open TCP/TLS connections at most; more are refused (each holds at most max_message_bytes). */
+    max_connections: T.Integer({ minimum: 1, default: 1024 }),
+  },
+  { ...Strict, default: {} },
+);
+
+const Parser = T.Union(
+  [T.Literal('auto'), T.Literal('json'), T.Literal('logfmt'), T.Literal('syslog'), T.Literal('none')],
+  { default: 'auto' },
+);
+
+export const TransformsSchema = T.Object(
+  {
+    /** How container lines are parsed, unless a container's `logwharf.parser` label says otherwise. */
+    parser: Parser,
+    /** Docker-style tag template stored as log.syslog.appname (label `logwharf.tag` wins); null = none. */
+    tag: T.Union([T.String({ minLength: 1 }), T.Null()], { default: null }),
+    multiline: T.Object(
       {
-        default: null,
+        enabled: T.Boolean({ default: true }),
+        /** Quiet time after which a pending multiline event is released. */
+        flush_after: T.Union([Duration], { default: '1s' }),
+        max_lines: T.Integer({ minimum: 2, default: 1000 }),
+        /** Per compose service (globs): a regex that starts a new event; other lines continue it. */
+        rules: T.Array(
+          T.Object(
+            {
+              services: T.Array(T.String({ minLength: 1 }), { minItems: 1 }),
+              start: T.String({ minLength: 1 }),
+            },
+            Strict,
+          ),
+          { default: [] },
+        ),
       },
+      { ...Strict, default: {} },
+    ),
+    redact: T.Object(
+      {
+        /** true: every built-in rule; false: none; or a list of their names. */
+        builtin: T.Union([T.Boolean(), T.Array(T.String({ minLength: 1 }))], { default: true }),
+        rules: T.Array(
+          T.Object(
+            {
+              name: T.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_-]*$' }),
+              pattern: T.String({ minLength: 1 }),
+              replacement: T.Optional(T.String()),
+            },
+            Strict,
+          ),
+          { default: [] },
+        ),
+      },
+      { ...Strict, default: {} },
+    ),
+  },
+  { ...Strict, default: {} },
+);
+
+/** Client side of syslog over TLS, for forwarding. */
+const ForwardTls = T.Object(
+  {
+    /** PEM CA bundle to verify the server; absent = the system's CAs. */
+    ca: T.Optional(T.String({ minLength: 1 })),
+    /** PEM client certificate and key, when the server asks for one. */
+    cert: T.Optional(T.String({ minLength: 1 })),
+    key: T.Optional(T.String({ minLength: 1 })),
+    /** Name to verify the server's certificate against; default: the target's host. */
+    server_name: T.Optional(T.String({ minLength: 1 })),
+  },
+  Strict,
+);
+
+export const ForwardSchema = T.Object(
+  {
+    /** Remote syslog servers that get every event as RFC 5424 (octet-counted over TCP or TLS). */
+    syslog: T.Array(
+      T.Object({ target: HostPort, tls: T.Union([ForwardTls, T.Null()], { default: null }) }, Strict),
+      { default: [] },
     ),
   },
   { ...Strict, default: {} },
@@ -91,6 +178,8 @@ export const ConfigSchema = T.Object(
       },
       { ...Strict, default: {} },
     ),
+    transforms: TransformsSchema,
+    forward: ForwardSchema,
     store: T.Object(
       {
         kind: T.Union([T.Literal('embedded'), T.Literal('elasticsearch')], { default: 'embedded' }),
@@ -132,3 +221,5 @@ export const ConfigSchema = T.Object(
 export type Config = Static<typeof ConfigSchema>;
 export type DockerSourceConfig = Static<typeof DockerSourceSchema>;
 export type SyslogSourceConfig = Static<typeof SyslogSourceSchema>;
+export type TransformsConfig = Static<typeof TransformsSchema>;
+export type ForwardConfig = Static<typeof ForwardSchema>;

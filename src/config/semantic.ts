@@ -1,3 +1,5 @@
+import { compileRedactor } from '../transforms/redact.js';
+import { compileTagTemplate } from '../transforms/tag.js';
 import { type RawProblem, showValue } from './problems.js';
 
 /**
@@ -77,6 +79,8 @@ export function semanticProblems(config: unknown): RawProblem[] {
     });
   }
 
+  out.push(...transformProblems(record(root.transforms)), ...forwardProblems(record(root.forward)));
+
   if (typeof docker.host === 'string' && !/^(unix|tcp|http|https|npipe):\/\//.test(docker.host)) {
     out.push({
       segments: ['sources', 'docker', 'host'],
@@ -87,6 +91,74 @@ export function semanticProblems(config: unknown): RawProblem[] {
     });
   }
   return out;
+}
+
+/** Regexes and templates are compiled here, by the code that will run them, so a bad one stops start-up. */
+function transformProblems(transforms: Record<string, unknown>): RawProblem[] {
+  const out: RawProblem[] = [];
+  if (typeof transforms.tag === 'string') {
+    try {
+      compileTagTemplate(transforms.tag);
+    } catch (err) {
+      out.push({ segments: ['transforms', 'tag'], at: 'value', message: errorText(err) });
+    }
+  }
+  const rules = record(transforms.multiline).rules;
+  if (Array.isArray(rules)) {
+    rules.forEach((rule, i) => {
+      const start = record(rule).start;
+      if (typeof start !== 'string') return;
+      try {
+        new RegExp(start);
+      } catch (err) {
+        out.push({
+          segments: ['transforms', 'multiline', 'rules', String(i), 'start'],
+          at: 'value',
+          message: `not a valid regular expression: ${errorText(err)}`,
+        });
+      }
+    });
+  }
+  const redact = record(transforms.redact);
+  const builtin = redact.builtin;
+  const redactRules = redact.rules;
+  const shapeOk =
+    (typeof builtin === 'boolean' ||
+      (Array.isArray(builtin) && builtin.every((b) => typeof b === 'string'))) &&
+    Array.isArray(redactRules) &&
+    redactRules.every((r) => typeof record(r).name === 'string' && typeof record(r).pattern === 'string');
+  if (shapeOk) {
+    try {
+      compileRedactor({
+        builtin: builtin as boolean | string[],
+        rules: redactRules as { name: string; pattern: string; replacement?: string }[],
+      });
+    } catch (err) {
+      out.push({ segments: ['transforms', 'redact'], at: 'value', message: errorText(err) });
+    }
+  }
+  return out;
+}
+
+function forwardProblems(forward: Record<string, unknown>): RawProblem[] {
+  const out: RawProblem[] = [];
+  const targets = forward.syslog;
+  if (!Array.isArray(targets)) return out;
+  targets.forEach((target, i) => {
+    const t = record(record(target).tls);
+    if ((t.cert === undefined) !== (t.key === undefined)) {
+      out.push({
+        segments: ['forward', 'syslog', String(i), 'tls'],
+        at: 'value',
+        message: 'a client certificate needs both cert and key (PEM files); give both or neither',
+      });
+    }
+  });
+  return out;
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
 /** `127.0.0.1:8080` -> host and port; `[::1]:8080` -> `::1`. */

@@ -9,6 +9,7 @@ export const ERROR_CODES = {
   LOGWHARF_ERR_STORE: 'the store cannot be opened or written',
   LOGWHARF_ERR_USAGE: 'the command line is wrong',
   LOGWHARF_ERR_SERVER: 'a logwharf server does not answer or answered with an error',
+  LOGWHARF_ERR_LISTEN: 'a listener (syslog UDP/TCP/TLS, HTTP) cannot bind its address',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

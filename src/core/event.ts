@@ -118,6 +118,13 @@ export interface LogEvent {
    */
   sourceKey?: string;
   seq?: number;
+  /**
+   * How far the source's checkpoint may move once this event is committed, when that is not the
+   * event's own (timestamp, seq): a multiline event covers lines up to its last one, and an event
+   * released while another stream of the same container still holds lines must not move the
+   * checkpoint past those held lines. Not part of the stored document.
+   */
+  checkpoint?: Position;
 }
 
 /** Everything below this file speaks of positions with this shape. */

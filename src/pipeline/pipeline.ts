@@ -143,7 +143,8 @@ export class Pipeline implements Intake {
   private acknowledge(batch: LogEvent[]): void {
     const last = new Map<string, Position>();
     for (const e of batch) {
-      if (e.sourceKey !== undefined) last.set(e.sourceKey, { timestamp: e.timestamp, seq: e.seq ?? 0 });
+      if (e.sourceKey !== undefined)
+        last.set(e.sourceKey, e.checkpoint ?? { timestamp: e.timestamp, seq: e.seq ?? 0 });
     }
     this.opts.acknowledge(last);
     for (const l of this.committedListeners) {

@@ -211,12 +211,30 @@ describe('parseBody: leading level keyword', () => {
   });
 });
 
+describe('parseBody: access logs', () => {
+  it('reads an Apache common line into fields, with no level of its own', () => {
+    expect(
+      parseBody('127.0.0.1 - - [26/Dec/2016:16:16:29 +0200] "GET /favicon.ico HTTP/1.1" 404 209'),
+    ).toEqual({
+      format: 'access',
+      timestamp: '26/Dec/2016:16:16:29 +0200',
+      fields: {
+        client: '127.0.0.1',
+        method: 'GET',
+        path: '/favicon.ico',
+        protocol: 'HTTP/1.1',
+        status: 404,
+        bytes: 209,
+      },
+    });
+  });
+});
+
 describe('parseBody: plain text', () => {
   it('returns undefined', () => {
     for (const s of [
       '',
       'Starting server on :8080',
-      '127.0.0.1 - - [26/Dec/2016:16:16:29 +0200] "GET /favicon.ico HTTP/1.1" 404 209',
       '    at Object.<anonymous> (/app/index.js:1:1)',
       'GET /api?a=b c=d',
       '12345',

@@ -39,8 +39,22 @@ const DEFAULTS = {
   http: { listen: '127.0.0.1:8080', auth: null },
   sources: {
     docker: { enabled: true, host: null, project: null, max_line_bytes: 1048576 },
-    syslog: { enabled: false, udp: '127.0.0.1:5514', tcp: '127.0.0.1:5514', tls: null },
+    syslog: {
+      enabled: false,
+      udp: '127.0.0.1:5514',
+      tcp: '127.0.0.1:5514',
+      tls: null,
+      max_message_bytes: 65536,
+      max_connections: 1024,
+    },
   },
+  transforms: {
+    parser: 'auto',
+    tag: null,
+    multiline: { enabled: true, flush_after: '1s', max_lines: 1000, rules: [] },
+    redact: { builtin: true, rules: [] },
+  },
+  forward: { syslog: [] },
   store: { kind: 'embedded' },
   pipeline: { batch_size: 4096, flush_interval: '250ms', max_in_flight: 65536 },
   retention: [{ name: 'default', keep: '14d' }],
@@ -324,7 +338,7 @@ describe('environment overrides', () => {
   it('names the variable for a problem inside a mapping it set', () => {
     const [problem] = problemsOf(null, { LOGWHARF_SOURCES_SYSLOG_TLS: '{listen: 0.0.0.0:6514, cert: /c}' });
     expect(formatProblem(problem!)).toBe(
-      "LOGWHARF_SOURCES_SYSLOG_TLS: sources.syslog.tls.key: missing required key 'key' (expected a string)",
+      "LOGWHARF_SOURCES_SYSLOG_TLS: sources.syslog.tls.key: missing required key 'key' (expected a non-empty string)",
     );
   });
 

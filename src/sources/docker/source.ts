@@ -22,6 +22,8 @@ export interface DockerSourceOptions {
   intake: Intake;
   /** Committed positions from earlier runs (the checkpoint store). */
   committed: (containerId: string) => Position | undefined;
+  /** Called when the engine has destroyed a container (stages that hold per-container state let go). */
+  onGone?: (containerId: string) => void;
   log: Logger;
 }
 
@@ -176,6 +178,7 @@ export class DockerSource {
       // Its stream ends by itself once the engine has sent every line; the follower then sees 404.
       if (f) this.followers.delete(id);
       this.ignored.delete(id);
+      this.opts.onGone?.(id);
       return;
     }
     void this.consider(id).catch((err) =>
