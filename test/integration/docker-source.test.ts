@@ -28,12 +28,17 @@ async function compose(name: string, services: string): Promise<ComposeProject> 
   return project;
 }
 
-async function logwharf(project: ComposeProject, extra = '', dockerHost?: string): Promise<RunningLogwharf> {
+async function logwharf(
+  project: ComposeProject,
+  extra = '',
+  dockerHost?: string,
+  pipeline = '',
+): Promise<RunningLogwharf> {
   const dir = await tempDir('lw-src-');
   const host = dockerHost ? `\n    host: ${dockerHost}` : '';
   const lw = await startLogwharf(
     dir,
-    `sources:\n  docker:\n    project: ${project.name}${host}\n${extra}pipeline:\n  flush_interval: 20ms\n`,
+    `sources:\n  docker:\n    project: ${project.name}${host}\n${extra}pipeline:\n  flush_interval: 20ms\n${pipeline}`,
   );
   cleanups.push(() => lw.service.stop());
   return lw;
@@ -80,6 +85,35 @@ describe('the Docker source', () => {
     expect(doubled).toEqual([]);
     expect(events).toHaveLength(1500);
     expect(proxy.requests.filter((r) => r.includes('/logs?')).length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('reads the rest of an exited container whose log stream was cut before its last line', async () => {
+    const proxy = await DockerSocketProxy.create();
+    cleanups.push(() => proxy.close());
+    const project = await compose(
+      'cut-exited',
+      `  burst:
+    image: IMAGE
+    command: ["sh", "-c", "seq 1 20000 | sed 's/^/burst /'"]
+`,
+    );
+    // A small pipeline keeps the follower paused most of the time, so the stream is still
+    // open, far from its end, when the container has long exited.
+    const lw = await logwharf(project, '', proxy.dockerHost, '  max_in_flight: 200\n  batch_size: 100\n');
+    await project.up();
+    const [c] = await project.containers('burst');
+    await waitFor(async () => !(await dockerClient().getContainer(c!.Id).inspect()).State.Running, {
+      timeoutMs: 30_000,
+      what: 'the container to exit',
+    });
+    await waitFor(
+      async () => (await lw.api.search({ q: 'service:burst', limit: '300' })).events.length >= 300,
+      { timeoutMs: 60_000, what: 'the first 300 lines' },
+    );
+    expect(proxy.cutConnections((line) => line.includes('/logs?'))).toBeGreaterThan(0);
+    const { events, doubled } = await waitForAll(lw, 'service:burst', 'burst ', 20000);
+    expect(doubled).toEqual([]);
+    expect(events).toHaveLength(20000);
   });
 
   it('does not read the whole history again when a container restarts (same id)', async () => {

@@ -116,6 +116,7 @@ export class ContainerFollower {
     while (!this.stopped) {
       let ended: 'end' | 'error';
       const attachedAt = Date.now();
+      const readBefore = this.linesRead;
       try {
         ended = await this.readOnce();
       } catch (err) {
@@ -162,7 +163,19 @@ export class ContainerFollower {
         if (failures > 0) await this.pause(backoffMs(failures));
         continue;
       }
-      // Exited: wait until discovery sees it start again (same id, so we resume, not restart).
+      // Exited. The engine can end a stream, normally, well before the last line of a
+      // container that exited while we read: Docker 20.10 here ended a follow stream after
+      // 26,608 of 500,000 lines (bench:ingest), and a cut connection looks the same. So a
+      // stream counts as complete only when an attach reads nothing new; otherwise attach
+      // again from the position (re-read lines are recognised by id), with backoff on errors.
+      // It costs one more, empty, attach per exited container.
+      if (ended === 'error' || this.linesRead > readBefore) {
+        if (ended === 'error') failures++;
+        this.state = 'reconnecting';
+        if (failures > 0) await this.pause(backoffMs(failures));
+        continue;
+      }
+      // Read to the end: wait until discovery sees it start again (same id, so we resume).
       this.state = 'detached';
       await this.pause(Number.POSITIVE_INFINITY);
     }
