@@ -4,7 +4,10 @@
  * the embedded store. Prints lines/s until every line is committed, and this process's CPU
  * seconds per million lines (decode + transform + store).
  *
- *   npm run bench:ingest -- [lines]        (default 1000000; needs a Docker engine: npm run services)
+ *   npm run bench:ingest -- [lines] [--plain]   (default 1000000; needs a Docker engine: npm run services)
+ *
+ * `--plain` turns multiline joining and the built-in redaction off, to measure what they cost
+ * (run both in a row: these machines are shared and noisy, compare ratios of one session).
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,14 +18,16 @@ import { startService } from '../src/service.js';
 import { openEmbeddedReader } from '../src/sinks/embedded/reader.js';
 import { dockerClient, ensureTestImage } from '../test/helpers/docker.js';
 
-const lines = Number(process.argv[2] ?? 1_000_000);
+const lines = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? 1_000_000);
+const plain = process.argv.includes('--plain');
 const image = await ensureTestImage();
 const docker = dockerClient();
 const dir = await mkdtemp(join(tmpdir(), 'lw-bench-'));
 const file = join(dir, 'logwharf.yaml');
 await writeFile(
   file,
-  `data_dir: ${dir}/data\nhttp:\n  listen: null\nsources:\n  docker:\n    project: lwbench\n`,
+  `data_dir: ${dir}/data\nhttp:\n  listen: null\nsources:\n  docker:\n    project: lwbench\n` +
+    (plain ? 'transforms:\n  multiline:\n    enabled: false\n  redact:\n    builtin: false\n' : ''),
 );
 const service = await startService(loadConfig({ file, env: {} }), pino({ level: 'warn' }));
 const reader = await openEmbeddedReader({ dataDir: join(dir, 'data') });
@@ -46,6 +51,7 @@ const cpuSeconds = (cpu.user + cpu.system) / 1e6;
 console.log(
   JSON.stringify({
     lines,
+    transforms: plain ? 'plain (no multiline, no redaction)' : 'default',
     seconds: Number(seconds.toFixed(2)),
     lines_per_second: Math.round(lines / seconds),
     cpu_seconds_per_million: Number(((cpuSeconds * 1e6) / lines).toFixed(2)),

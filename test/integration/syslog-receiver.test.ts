@@ -84,6 +84,10 @@ describe('a burst over TCP', () => {
     expect(t.missing).toEqual([]);
     expect(t.doubled).toEqual([]);
     expect(events).toHaveLength(total);
+    // The peer shows in /api/v1/sources, by transport and address, with what it sent.
+    const peer = (await lw.api.sources()).find((p) => p.id === 'tcp://127.0.0.1');
+    expect(peer).toMatchObject({ kind: 'syslog', name: 'burst-host' });
+    expect(peer!.lines_read).toBeGreaterThanOrEqual(total);
   }, 180_000);
 });
 

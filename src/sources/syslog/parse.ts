@@ -14,7 +14,7 @@
  * The parsers never throw and never drop a message. Every field is a slice of the text and
  * the message is always its tail: what is not a header field (or a separator, a BOM, a
  * Cisco counter, the trailing NUL/CR/LF of framing) is in the message. See
- * docs/syslog-compatibility.md for how this compares with rsyslog and go-syslog.
+ * the README's "Syslog message compatibility" section for how this compares with rsyslog and go-syslog.
  */
 
 import { newMessage } from './message.js';

@@ -17,7 +17,9 @@ export interface SyslogPeer {
  * - `event.original` keeps the whole received text, header included, whenever the stored message
  *   is not all of it (kept for audit, like every other source's raw line).
  * - A message neither grammar parsed is kept whole and flagged `unparsed` (`log.flags`), so it is
- *   searchable and countable, never dropped.
+ *   searchable and countable, never dropped. One that parsed only after a repair (an RFC 5424
+ *   header read as BSD, an impossible date, lenient structured data) is flagged `repaired`:
+ *   `log.flags:repaired` finds the senders worth fixing.
  */
 export function syslogEvent(
   msg: SyslogMessage,
@@ -46,9 +48,11 @@ export function syslogEvent(
     if (msg.msgid !== undefined) e.syslog.msgid = msg.msgid;
     if (msg.structuredData !== undefined) e.syslog.structuredData = msg.structuredData;
   }
-  if (msg.format === 'unparsed' || truncated) {
+  const repaired = msg.format !== 'unparsed' && msg.problem !== undefined;
+  if (msg.format === 'unparsed' || repaired || truncated) {
     e.flags = [];
     if (msg.format === 'unparsed') e.flags.push('unparsed');
+    if (repaired) e.flags.push('repaired');
     if (truncated) e.flags.push('truncated');
   }
   return e;
