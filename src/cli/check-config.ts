@@ -70,6 +70,8 @@ export function summarize(config: Config): string {
     syslog.tls && `tls ${syslog.tls.listen}`,
   ].filter(Boolean);
   parts.push(syslog.enabled ? `syslog ${listeners.join(', ') || '(no listener)'}` : 'syslog off');
+  const forwards = config.forward.syslog.map((f) => `${f.target}${f.tls ? ' (tls)' : ''}`);
+  if (forwards.length > 0) parts.push(`forward syslog ${forwards.join(', ')}`);
 
   parts.push(`retention ${config.retention.map((r) => `${r.name} ${r.keep}`).join(', ') || '(none)'}`);
   return parts.join('; ');

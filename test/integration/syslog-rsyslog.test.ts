@@ -4,6 +4,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tally } from '../helpers/api-client.js';
 import { makeTestPki, type TestPki } from '../helpers/certs.js';
+import { startLogwharf } from '../helpers/in-process.js';
 import { type Rsyslog, startRsyslog } from '../helpers/rsyslog.js';
 import { type SyslogLogwharf, startSyslogLogwharf } from '../helpers/syslog-logwharf.js';
 import { removeTempDir, tempDir } from '../helpers/tmp.js';
@@ -103,4 +104,64 @@ describe('rsyslog forwarding to logwharf', () => {
       }
     });
   }
+});
+
+describe('logwharf forwarding to rsyslog (forward.syslog)', () => {
+  it('sends every event, redacted, to rsyslog as well as to the store; catches up after an outage', async () => {
+    const central = await relay({});
+    const fdir = await tempDir('lw-syslog-fwd-svc-');
+    const fwd = await startLogwharf(
+      fdir,
+      `sources:
+  docker:
+    enabled: false
+  syslog:
+    enabled: true
+    udp: null
+    tcp: 127.0.0.1:0
+forward:
+  syslog:
+    - { target: "127.0.0.1:${central.tcpPort}", tls: null }
+pipeline:
+  flush_interval: 20ms
+`,
+    );
+    try {
+      const port = String(fwd.service.syslogAddresses.tcp!.split(':').pop());
+      const send = (text: string) =>
+        run(LOGGER, [
+          '-T',
+          '-n',
+          '127.0.0.1',
+          '-P',
+          port,
+          '--rfc5424',
+          '-t',
+          'orders',
+          '-p',
+          'user.warning',
+          text,
+        ]);
+      await send('fwd-one token check Authorization: Bearer abc.def.ghi done');
+      const [got] = await central.waitForMessages(1);
+      expect(got).toMatchObject({ appname: 'orders', hostname: hostname(), pri: '12' });
+      expect(got!.msg).toContain('fwd-one token check Authorization: Bearer [REDACTED');
+      expect(got!.msg).not.toContain('abc.def.ghi');
+      await fwd.api.waitForEvents('"fwd-one"', 1, 10_000);
+
+      // rsyslog goes away: the store still gets new events; forwarding retries until it is back.
+      await central.kill();
+      await send('fwd-two while central is down');
+      await fwd.api.waitForEvents('"fwd-two"', 1, 10_000);
+      await central.start();
+      const after = await central.waitForMessages(2, 30_000);
+      expect(after.map((m) => m.msg.trim())).toEqual([
+        expect.stringContaining('fwd-one'),
+        'fwd-two while central is down',
+      ]);
+    } finally {
+      await fwd.service.stop();
+      await removeTempDir(fdir);
+    }
+  });
 });
