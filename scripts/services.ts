@@ -4,15 +4,15 @@
  * `KEY=value` lines on stdout and writes the same lines to .tmp/services.env, which the vitest
  * global setup loads. Idempotent, and quick when everything already runs.
  *
- * Services run in order, and the first failure stops the run: later services (Elasticsearch in a
- * container) need the earlier ones (the Docker engine).
+ * Services run in order, and the first failure stops the run.
  */
 import { dockerService } from './services/docker.js';
+import { elasticsearchService } from './services/elasticsearch.js';
 import { formatServicesEnv, writeServicesEnv } from './services/env-file.js';
 import type { Service } from './services/service.js';
 import { syslogPeersService } from './services/syslog-peers.js';
 
-const SERVICES: readonly Service[] = [dockerService, syslogPeersService];
+const SERVICES: readonly Service[] = [dockerService, syslogPeersService, elasticsearchService];
 
 async function main(): Promise<number> {
   const ctx = { log: (line: string) => process.stderr.write(`services: ${line}\n`) };
