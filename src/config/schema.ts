@@ -145,6 +145,35 @@ export const ForwardSchema = T.Object(
   { ...Strict, default: {} },
 );
 
+/** The Elasticsearch store (DESIGN.md "Stores"): where users outgrow one machine. */
+export const ElasticsearchSchema = T.Object(
+  {
+    /** The cluster's HTTP(S) URLs; requests are spread over them. */
+    nodes: T.Array(T.String({ minLength: 1 }), { minItems: 1 }),
+    /** null: no authentication (a cluster with security off). */
+    auth: T.Union(
+      [
+        T.Object({ username: T.String({ minLength: 1 }), password: T.String() }, Strict),
+        T.Object({ api_key: T.String({ minLength: 1 }) }, Strict),
+        T.Object({ bearer: T.String({ minLength: 1 }) }, Strict),
+        T.Null(),
+      ],
+      { default: null },
+    ),
+    /** PEM CA bundle to verify https:// nodes; absent = the system's CAs. */
+    ca: T.Union([T.String({ minLength: 1 }), T.Null()], { default: null }),
+    /** Indices are `<index_prefix>-<retention class>-YYYY.MM.DD`. */
+    index_prefix: T.String({ pattern: '^[a-z0-9][a-z0-9_-]*$', maxLength: 100, default: 'logwharf' }),
+    /** Largest bulk request body, in bytes; a batch is split to fit (and on a 413). */
+    bulk_max_bytes: T.Integer({ minimum: 65536, maximum: 104857600, default: 5242880 }),
+    /** Bulk requests in flight at once. */
+    max_concurrency: T.Integer({ minimum: 1, maximum: 16, default: 2 }),
+    /** Time limit of one request. */
+    request_timeout: T.Union([Duration], { default: '30s' }),
+  },
+  Strict,
+);
+
 const Token = T.Object(
   {
     token: T.String({ minLength: 16 }),
@@ -183,12 +212,7 @@ export const ConfigSchema = T.Object(
     store: T.Object(
       {
         kind: T.Union([T.Literal('embedded'), T.Literal('elasticsearch')], { default: 'embedded' }),
-        elasticsearch: T.Optional(
-          T.Object(
-            { nodes: T.Array(T.String({ minLength: 1 }), { minItems: 1 }) },
-            { additionalProperties: true },
-          ),
-        ),
+        elasticsearch: T.Optional(ElasticsearchSchema),
       },
       { ...Strict, default: {} },
     ),
@@ -223,3 +247,4 @@ export type DockerSourceConfig = Static<typeof DockerSourceSchema>;
 export type SyslogSourceConfig = Static<typeof SyslogSourceSchema>;
 export type TransformsConfig = Static<typeof TransformsSchema>;
 export type ForwardConfig = Static<typeof ForwardSchema>;
+export type ElasticsearchConfig = Static<typeof ElasticsearchSchema>;

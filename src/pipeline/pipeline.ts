@@ -9,6 +9,11 @@ export interface PipelineOptions {
   /** Runs on every event as it enters (decode, parse, tag); must not throw for any input. */
   transform: (events: LogEvent[]) => void;
   writer: StoreWriter;
+  /**
+   * Keeps a batch the store refused for good (durably, before it is acknowledged), so a
+   * rejection never loses events. Without it they are logged, counted and lost.
+   */
+  deadLetter?: (events: readonly LogEvent[], reason: string) => Promise<void>;
   /** Called after a batch is committed, with the last position per source in that batch. */
   acknowledge: (positions: Map<string, Position>) => void;
   batchSize: number;
@@ -126,10 +131,25 @@ export class Pipeline implements Intake {
         return;
       }
       if (outcome.status === 'rejected') {
-        // Not retryable (the store refuses this data for good): never retried forever.
-        // Counted and logged; the dead-letter store of a later issue keeps them.
+        // Not retryable (the store refuses this data for good): never retried forever. Kept in
+        // the dead-letter store first; if even that fails (disk full), retried like a write,
+        // since acknowledging would move positions past events kept nowhere.
+        try {
+          await this.opts.deadLetter?.(batch, outcome.reason);
+        } catch (err) {
+          failures++;
+          this.counters.writeRetries++;
+          this.opts.log.error({ err: String(err) }, 'could not keep a rejected batch aside; retrying');
+          await this.sleep(backoffMs(failures), true);
+          continue;
+        }
         this.counters.eventsRejected += batch.length;
-        this.opts.log.error({ reason: outcome.reason, events: batch.length }, 'store rejected a batch');
+        this.opts.log.error(
+          { reason: outcome.reason, events: batch.length },
+          this.opts.deadLetter
+            ? 'store rejected a batch; kept in the dead-letter store'
+            : 'store rejected a batch',
+        );
         this.acknowledge(batch);
         return;
       }

@@ -289,7 +289,15 @@ describe('environment overrides', () => {
     expect(config.sources.syslog).toMatchObject({ enabled: true, udp: null, tcp: '127.0.0.1:5514' });
     expect(config.store).toEqual({
       kind: 'elasticsearch',
-      elasticsearch: { nodes: ['http://es1:9200', 'https://es2:9200'] },
+      elasticsearch: {
+        nodes: ['http://es1:9200', 'https://es2:9200'],
+        auth: null,
+        ca: null,
+        index_prefix: 'logwharf',
+        bulk_max_bytes: 5242880,
+        max_concurrency: 2,
+        request_timeout: '30s',
+      },
     });
     expect(config.http.listen).toBe('127.0.0.2:9000');
     expect(config.retention.map((r) => r.name)).toEqual(['short', 'audit']);
