@@ -4,6 +4,7 @@ import type { StoreReader } from '../core/store.js';
 import { bearerAuth, type TokenRule } from './auth.js';
 import { errorHandler, notFoundHandler } from './errors.js';
 import { healthzRoute, readyzRoute } from './routes/health.js';
+import { histogramRoutes } from './routes/histogram.js';
 import { homeRoute } from './routes/home.js';
 import { searchRoutes } from './routes/search.js';
 import { sourcesRoutes } from './routes/sources.js';
@@ -58,6 +59,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await guarded.register(
       async (api) => {
         await api.register(searchRoutes, { reader: deps.reader, now });
+        await api.register(histogramRoutes, { reader: deps.reader, now });
         await api.register(sourcesRoutes, { status: deps.status });
       },
       { prefix: '/api/v1' },

@@ -1,5 +1,6 @@
 import type { QueryNode } from '../query/ast.js';
 import type { EcsDocument } from './ecs.js';
+import { LogwharfError } from './errors.js';
 import type { LogEvent } from './event.js';
 
 /**
@@ -26,8 +27,38 @@ export interface SearchResult {
   nextCursor: string | null;
 }
 
+export interface HistogramRequest {
+  query: QueryNode;
+  /** Inclusive lower bound, canonical RFC 3339 UTC with nine fraction digits. */
+  from: string;
+  /** Exclusive upper bound, same form. */
+  to: string;
+  /** Bucket width in milliseconds; buckets start at multiples of it since the Unix epoch (UTC). */
+  intervalMs: number;
+  /** The field whose values split each bucket, a query-language field name or path (`log.level`, `service`, `fields.status`). */
+  by: string;
+  /** Most values kept per histogram (by count over the whole range); the rest are summed under `other`. */
+  limit: number;
+}
+
+export interface HistogramBucket {
+  /** Bucket start, canonical form. */
+  start: string;
+  total: number;
+  /** Value of `by` -> count; an event without the field counts under `(none)`. */
+  counts: Record<string, number>;
+}
+
+export interface HistogramResult {
+  intervalMs: number;
+  by: string;
+  /** Every bucket from the one holding `from` up to `to`, oldest first, empty ones included. */
+  buckets: HistogramBucket[];
+}
+
 export interface StoreReader {
   search(req: SearchRequest): Promise<SearchResult>;
+  histogram(req: HistogramRequest): Promise<HistogramResult>;
   close(): Promise<void>;
 }
 
@@ -43,4 +74,15 @@ export interface StoreWriter {
   /** Answers whether the store can be written now (for /readyz). */
   ready(): Promise<boolean>;
   close(): Promise<void>;
+}
+
+/**
+ * A cursor the store did not hand out (or that was damaged): a 400 for the API. One class for
+ * every store, so callers and the API's error mapping need not know which store answered.
+ */
+export class InvalidCursorError extends LogwharfError {
+  constructor(detail: string) {
+    super('LOGWHARF_ERR_QUERY', `invalid cursor: ${detail}; use the next_cursor of a previous answer`);
+    this.name = 'InvalidCursorError';
+  }
 }

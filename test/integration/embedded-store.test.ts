@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { toEcs } from '../../src/core/ecs.js';
 import type { ContainerInfo, LogEvent } from '../../src/core/event.js';
-import type { SearchRequest } from '../../src/core/store.js';
+import type { HistogramRequest, HistogramResult, SearchRequest } from '../../src/core/store.js';
 import type { QueryNode } from '../../src/query/ast.js';
 import { type EmbeddedReader, openEmbeddedReader } from '../../src/sinks/embedded/reader.js';
 import { classify, openEmbeddedStore } from '../../src/sinks/embedded/writer.js';
@@ -15,7 +15,8 @@ import { tempDir } from '../helpers/tmp.js';
 
 /**
  * The embedded store against real SQLite files: day files, round trips through toEcs, replays,
- * cursors under concurrent inserts, bounds, a second (read-only) reader, the LRU of open files.
+ * cursors under concurrent inserts, bounds, a second (read-only) reader, the LRU of open files,
+ * histograms.
  * No Docker needed.
  */
 
@@ -471,5 +472,180 @@ describe('embedded store', () => {
     expect(classify(err('SQLITE_CONSTRAINT_NOTNULL'), f).status).toBe('rejected');
     expect(classify(new TypeError('Do not know how to serialize a BigInt'), f).status).toBe('rejected');
     expect(classify(new Error('something new'), f).status).toBe('retryable');
+  });
+});
+
+describe('embedded store histogram', () => {
+  const api: ContainerInfo = {
+    ...web,
+    id: 'abcabc'.padEnd(64, '7'),
+    name: 'demo-api-1',
+    labels: { ...web.labels, 'com.docker.compose.service': 'api' },
+    composeService: 'api',
+  };
+  const hreq = (over: Partial<HistogramRequest> = {}): HistogramRequest => ({
+    query: ALL,
+    from: at('2024-05-01', '22:00:00'),
+    to: at('2024-05-02', '02:00:00'),
+    intervalMs: 3_600_000,
+    by: 'log.level',
+    limit: 10,
+    ...over,
+  });
+  const counts = (r: HistogramResult) => r.buckets.map((b) => [b.start.slice(0, 16), b.total, b.counts]);
+
+  it('counts per hour by log.level over two day files, bounds and empty hours included', async () => {
+    const dir = await tempDir('lw-hist-');
+    const s = await store(dir, { retentionClass: (e) => (e.severity <= 3 ? 'audit' : 'default') });
+    await s.writer.write([
+      ev(at('2024-05-01', '21:59:59', 999999999), { severity: 3 }), // before from
+      ev(at('2024-05-01', '22:00:00')),
+      ev(at('2024-05-01', '22:59:59', 999999999), { severity: 3 }), // another class, same hour
+      ev(at('2024-05-01', '22:30:00'), { severity: 4 }),
+      ev(at('2024-05-02', '00:00:00')),
+      ev(at('2024-05-02', '00:00:00', 1)),
+      ev(at('2024-05-02', '01:59:59', 999999999), { severity: 0 }),
+      ev(at('2024-05-02', '02:00:00')), // at to: excluded
+    ]);
+    const res = await s.reader.histogram(hreq());
+    expect(res.intervalMs).toBe(3_600_000);
+    expect(res.by).toBe('log.level');
+    expect(counts(res)).toEqual([
+      ['2024-05-01T22:00', 3, { info: 1, err: 1, warning: 1 }],
+      ['2024-05-01T23:00', 0, {}],
+      ['2024-05-02T00:00', 2, { info: 2 }],
+      ['2024-05-02T01:00', 1, { emerg: 1 }],
+    ]);
+    expect(res.buckets[0]!.start).toBe('2024-05-01T22:00:00.000000000Z');
+    // Bounds off the hour: the first bucket still starts on it; `to` with nanoseconds adds a bucket.
+    const odd = await s.reader.histogram(
+      hreq({ from: at('2024-05-01', '22:30:00'), to: at('2024-05-02', '02:00:00', 1) }),
+    );
+    expect(counts(odd)).toEqual([
+      ['2024-05-01T22:00', 2, { err: 1, warning: 1 }],
+      ['2024-05-01T23:00', 0, {}],
+      ['2024-05-02T00:00', 2, { info: 2 }],
+      ['2024-05-02T01:00', 1, { emerg: 1 }],
+      ['2024-05-02T02:00', 1, { info: 1 }],
+    ]);
+    // Whole days (the files are read without time bounds), and a query.
+    const days = await s.reader.histogram(
+      hreq({ from: at('2024-05-01', '00:00:00'), to: at('2024-05-03', '00:00:00'), intervalMs: 86_400_000 }),
+    );
+    expect(counts(days)).toEqual([
+      ['2024-05-01T00:00', 4, { info: 1, err: 2, warning: 1 }],
+      ['2024-05-02T00:00', 4, { info: 3, emerg: 1 }],
+    ]);
+    const severe = await s.reader.histogram(hreq({ query: { type: 'severity', op: 'lte', code: 3 } }));
+    expect(counts(severe).map(([, total]) => total)).toEqual([1, 0, 0, 1]);
+  });
+
+  it('splits by service, container, fields and labels, with (none) and other', async () => {
+    const dir = await tempDir('lw-hist-');
+    const s = await store(dir);
+    const h = (hms: string) => at('2024-05-02', hms);
+    // The same container name again after a re-create: a new id, so a second container row.
+    const web2 = { ...web, id: 'feedf00d'.padEnd(64, '9') };
+    await s.writer.write([
+      ev(h('00:10:00'), { fields: { status: 200 } }),
+      ev(h('00:11:00'), { fields: { status: '200' } }),
+      ev(h('00:12:00'), { fields: { status: 500, http: { status: 404 } } }),
+      ev(h('00:13:00'), { container: web2, fields: { 'http.status': '503' } }),
+      ev(h('01:10:00'), { container: api, service: 'api', fields: { status: 404 } }),
+      ev(h('01:11:00'), { container: api, service: 'api', fields: { status: null } }),
+      ev(h('01:12:00'), {
+        dataset: 'syslog',
+        container: undefined,
+        stream: undefined,
+        service: 'sshd',
+        facility: 4,
+        message: 'Accepted publickey',
+        syslog: { hostname: 'router', appname: 'sshd', structuredData: { origin: { ip: '10.0.0.1' } } },
+      }),
+    ]);
+    const by = async (field: string, limit = 10) =>
+      counts(await s.reader.histogram(hreq({ by: field, limit })));
+    expect(await by('service')).toEqual([
+      ['2024-05-01T22:00', 0, {}],
+      ['2024-05-01T23:00', 0, {}],
+      ['2024-05-02T00:00', 4, { web: 4 }],
+      ['2024-05-02T01:00', 3, { api: 2, sshd: 1 }],
+    ]);
+    expect((await s.reader.histogram(hreq({ by: 'SERVICE' }))).by).toBe('service.name');
+    expect((await by('container')).slice(2)).toEqual([
+      ['2024-05-02T00:00', 4, { 'demo-web-1': 4 }],
+      ['2024-05-02T01:00', 3, { 'demo-api-1': 2, '(none)': 1 }],
+    ]);
+    expect((await by('container.labels.com.docker.compose.service')).slice(2)).toEqual([
+      ['2024-05-02T00:00', 4, { web: 4 }],
+      ['2024-05-02T01:00', 3, { api: 2, '(none)': 1 }],
+    ]);
+    // 200 as a number and as a string are one value; JSON null and no field are (none).
+    expect((await by('fields.status')).slice(2)).toEqual([
+      ['2024-05-02T00:00', 4, { '200': 2, '500': 1, '(none)': 1 }],
+      ['2024-05-02T01:00', 3, { '404': 1, '(none)': 2 }],
+    ]);
+    // The top value over the whole range is kept; the rest is other.
+    expect((await by('fields.status', 1)).slice(2)).toEqual([
+      ['2024-05-02T00:00', 4, { '200': 2, other: 1, '(none)': 1 }],
+      ['2024-05-02T01:00', 3, { other: 1, '(none)': 2 }],
+    ]);
+    // Nested object or flat logfmt-style key.
+    expect((await by('fields.http.status')).slice(2)).toEqual([
+      ['2024-05-02T00:00', 4, { '404': 1, '503': 1, '(none)': 2 }],
+      ['2024-05-02T01:00', 3, { '(none)': 3 }],
+    ]);
+    expect((await by('log.syslog.facility.name')).slice(3)).toEqual([
+      ['2024-05-02T01:00', 3, { daemon: 2, auth: 1 }],
+    ]);
+    expect((await by('log.syslog.structured_data.origin.ip')).slice(3)).toEqual([
+      ['2024-05-02T01:00', 3, { '10.0.0.1': 1, '(none)': 2 }],
+    ]);
+    const webHello = await s.reader.histogram(
+      hreq({
+        by: 'container',
+        query: {
+          type: 'and',
+          children: [
+            { type: 'field', field: 'service.name', op: 'eq', value: 'web' },
+            { type: 'text', value: 'hello', phrase: false, prefix: false },
+          ],
+        },
+      }),
+    );
+    expect(counts(webHello).map(([, total]) => total)).toEqual([0, 0, 4, 0]);
+  });
+
+  it('reads more days than it keeps open, and answers an empty store with empty buckets', async () => {
+    const dir = await tempDir('lw-hist-');
+    const empty = await reader(dir);
+    const none = await empty.histogram(
+      hreq({ from: at('2024-05-01', '00:00:00'), to: at('2024-05-04', '00:00:00'), intervalMs: 86_400_000 }),
+    );
+    expect(counts(none)).toEqual([
+      ['2024-05-01T00:00', 0, {}],
+      ['2024-05-02T00:00', 0, {}],
+      ['2024-05-03T00:00', 0, {}],
+    ]);
+    const s = await store(dir);
+    await s.writer.write(['2024-05-01', '2024-05-02', '2024-05-03'].map((d) => ev(at(d, '12:00:00'))));
+    const one = await openEmbeddedReader({ dataDir: dir, maxOpenDays: 1 });
+    open.push(one);
+    const res = await one.histogram(
+      hreq({ from: at('2024-05-01', '00:00:00'), to: at('2024-05-04', '00:00:00'), intervalMs: 86_400_000 }),
+    );
+    expect(res.buckets.map((b) => b.total)).toEqual([1, 1, 1]);
+  });
+
+  it('refuses an unknown field or a list field before reading', async () => {
+    const dir = await tempDir('lw-hist-');
+    const s = await store(dir);
+    await expect(s.reader.histogram(hreq({ by: 'nosuch.field' }))).rejects.toMatchObject({
+      name: 'UnknownFieldError',
+      field: 'nosuch.field',
+    });
+    await expect(s.reader.histogram(hreq({ by: 'log.flags' }))).rejects.toMatchObject({
+      code: 'LOGWHARF_ERR_QUERY',
+    });
   });
 });

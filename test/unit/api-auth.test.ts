@@ -1,11 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/api/app.js';
-import type { StoreReader } from '../../src/core/store.js';
+import { FakeReader } from '../helpers/fake-reader.js';
 
-const reader: StoreReader = {
-  search: async () => ({ events: [], nextCursor: null }),
-  close: async () => {},
-};
+const reader = new FakeReader();
 const status = { sources: () => [], ready: () => true };
 const TOKEN = 'a-long-enough-read-token';
 
@@ -14,15 +11,18 @@ async function app() {
 }
 
 describe('bearer tokens (http.auth.tokens)', () => {
-  it('refuses API requests without a token, naming what to send', async () => {
-    const res = await (await app()).inject({ url: '/api/v1/search?q=x' });
-    expect(res.statusCode).toBe(401);
-    expect(res.headers['www-authenticate']).toBe('Bearer realm="logwharf"');
-    expect(res.json()).toMatchObject({
-      error: 'unauthorized',
-      message: expect.stringContaining('Authorization: Bearer'),
-    });
-  });
+  it.each(['/api/v1/search?q=x', '/api/v1/histogram?q=x'])(
+    'refuses %s without a token, naming what to send',
+    async (url) => {
+      const res = await (await app()).inject({ url });
+      expect(res.statusCode).toBe(401);
+      expect(res.headers['www-authenticate']).toBe('Bearer realm="logwharf"');
+      expect(res.json()).toMatchObject({
+        error: 'unauthorized',
+        message: expect.stringContaining('Authorization: Bearer'),
+      });
+    },
+  );
 
   it('refuses a wrong token, and one that is only a prefix of a right one', async () => {
     const a = await app();
@@ -34,7 +34,7 @@ describe('bearer tokens (http.auth.tokens)', () => {
 
   it('serves every guarded route with a configured token', async () => {
     const a = await app();
-    for (const url of ['/api/v1/search', '/api/v1/sources', '/readyz', '/']) {
+    for (const url of ['/api/v1/search', '/api/v1/histogram', '/api/v1/sources', '/readyz', '/']) {
       const res = await a.inject({ url, headers: { authorization: `Bearer ${TOKEN}` } });
       expect(res.statusCode, url).toBe(200);
     }

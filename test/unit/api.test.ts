@@ -5,11 +5,11 @@ import { buildApp } from '../../src/api/app.js';
 import type { EcsDocument } from '../../src/core/ecs.js';
 import { LogwharfError } from '../../src/core/errors.js';
 import type { SourceStatus, StatusProvider } from '../../src/core/status.js';
-import type { SearchRequest, SearchResult, StoreReader } from '../../src/core/store.js';
 import { QuerySyntaxError } from '../../src/query/ast.js';
 import { parseQuery } from '../../src/query/parser.js';
 import { UnknownFieldError } from '../../src/query/sql.js';
 import { InvalidCursorError } from '../../src/sinks/embedded/paging.js';
+import { FakeReader } from '../helpers/fake-reader.js';
 
 const NOW = new Date('2024-05-01T12:00:00.000Z');
 
@@ -34,18 +34,6 @@ const EVENT_B: EcsDocument = {
   message: 'older',
   host: { name: 'h' },
 };
-
-class FakeReader implements StoreReader {
-  requests: SearchRequest[] = [];
-  result: SearchResult = { events: [], nextCursor: null };
-  failWith: unknown = undefined;
-  async search(req: SearchRequest): Promise<SearchResult> {
-    this.requests.push(req);
-    if (this.failWith !== undefined) throw this.failWith;
-    return this.result;
-  }
-  async close(): Promise<void> {}
-}
 
 class FakeStatus implements StatusProvider {
   list: SourceStatus[] = [];
@@ -237,6 +225,123 @@ describe('GET /api/v1/search', () => {
   });
 });
 
+describe('GET /api/v1/histogram', () => {
+  it('asks for the last 24 hours of everything by log.level, top 10, in 30m buckets by default', async () => {
+    const res = await get('/api/v1/histogram');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ interval: '30m', interval_ms: 1_800_000, by: 'log.level', buckets: [] });
+    expect(reader.histogramRequests).toEqual([
+      {
+        query: { type: 'all' },
+        from: '2024-04-30T12:00:00.000000000Z',
+        to: '2024-05-01T12:00:00.000000000Z',
+        intervalMs: 1_800_000,
+        by: 'log.level',
+        limit: 10,
+      },
+    ]);
+  });
+
+  it('passes q, from, to, interval, by and limit, and answers with the store’s buckets', async () => {
+    reader.histogramResult = {
+      intervalMs: 300_000,
+      by: 'service.name',
+      buckets: [
+        { start: '2024-05-01T10:55:00.000000000Z', total: 0, counts: {} },
+        { start: '2024-05-01T11:00:00.000000000Z', total: 12, counts: { web: 9, other: 2, '(none)': 1 } },
+      ],
+    };
+    const res = await get(
+      '/api/v1/histogram?q=level%3E%3Dwarning&from=2024-05-01T10:58:00Z&to=2024-05-01T11:03:00.5Z' +
+        '&interval=5m&by=service&limit=3',
+    );
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({
+      interval: '5m',
+      interval_ms: 300_000,
+      by: 'service.name',
+      buckets: reader.histogramResult.buckets,
+    });
+    expect(reader.histogramRequests).toEqual([
+      {
+        query: parseQuery('level>=warning'),
+        from: '2024-05-01T10:58:00.000000000Z',
+        to: '2024-05-01T11:03:00.500000000Z',
+        intervalMs: 300_000,
+        by: 'service',
+        limit: 3,
+      },
+    ]);
+  });
+
+  it.each([
+    ['from=1h', '1m', 60_000],
+    ['from=15m', '30s', 30_000],
+    ['from=7d', '3h', 10_800_000],
+    ['from=2024-05-01T11:59:59.5Z', '1s', 1000],
+  ])('picks a round interval with at most 60 buckets (%s: %s)', async (qs, interval, ms) => {
+    const res = await get(`/api/v1/histogram?${qs}&interval=auto`);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ interval, interval_ms: ms });
+  });
+
+  it('defaults from to a day before a given to, and to to now after a given from', async () => {
+    await get('/api/v1/histogram?to=2024-05-01T00:00:00.000000001Z');
+    await get('/api/v1/histogram?from=2h');
+    expect(reader.histogramRequests.map((r) => [r.from, r.to])).toEqual([
+      ['2024-04-30T00:00:00.000000001Z', '2024-05-01T00:00:00.000000001Z'],
+      ['2024-05-01T10:00:00.000000000Z', '2024-05-01T12:00:00.000000000Z'],
+    ]);
+  });
+
+  it('treats empty from, to, interval and by as not given', async () => {
+    expect((await get('/api/v1/histogram?q=&from=&to=&interval=&by=')).status).toBe(200);
+    expect(reader.histogramRequests[0]).toMatchObject({ intervalMs: 1_800_000, by: 'log.level' });
+  });
+
+  it('refuses more than 1000 buckets, saying to widen the interval', async () => {
+    const res = await get('/api/v1/histogram?from=7d&interval=1m');
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({
+      error: 'bad_parameter',
+      parameter: 'interval',
+      message:
+        'interval: 1m makes 10080 buckets from 2024-04-24T12:00:00.000000000Z to 2024-05-01T12:00:00.000000000Z, ' +
+        'more than 1000; widen the interval (30m or more, or auto) or narrow from/to',
+    });
+    expect(reader.histogramRequests).toEqual([]);
+  });
+
+  it.each([
+    ['interval=soon', 'interval', /^interval: invalid duration 'soon'.*, or auto$/],
+    ['interval=0m', 'interval', /must be longer than 0/],
+    ['limit=51', 'limit', /must be <= 50/],
+    ['limit=0', 'limit', /must be >= 1/],
+    ['from=yesterday-ish', 'from', /invalid time/],
+    ['to=later', 'to', /invalid time/],
+    ['from=5m&to=15m', 'from', /is after to/],
+  ])('rejects %s with 400 naming the parameter', async (qs, parameter, detail) => {
+    const res = await get(`/api/v1/histogram?${qs}`);
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ error: 'bad_parameter', parameter });
+    expect(res.body.message).toMatch(detail);
+    expect(reader.histogramRequests).toEqual([]);
+  });
+
+  it('answers a query that does not parse with 400 bad_query and the position', async () => {
+    const res = await get(`/api/v1/histogram?q=${encodeURIComponent('level>=loud')}`);
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ error: 'bad_query', position: syntaxPosition('level>=loud') });
+  });
+
+  it('answers an unknown by field with 400 unknown_field naming it', async () => {
+    reader.failWith = new UnknownFieldError('nosuch.field');
+    const res = await get('/api/v1/histogram?by=nosuch.field');
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ error: 'unknown_field', field: 'nosuch.field' });
+  });
+});
+
 describe('GET /api/v1/sources', () => {
   it('lists the sources with snake_case keys', async () => {
     status.list = [
@@ -334,8 +439,7 @@ describe('other routes', () => {
     expect(res.body).toEqual({ error: 'not_found', message: 'no route GET /api/v1/nope' });
   });
 
-  it('the histogram and tail are not served yet', async () => {
-    expect((await get('/api/v1/histogram')).status).toBe(404);
+  it('the tail is not served yet', async () => {
     expect((await get('/api/v1/tail')).status).toBe(404);
   });
 });

@@ -5,9 +5,9 @@ import { buildApp } from '../../src/api/app.js';
 import { type QueryArgs, queryCommand } from '../../src/cli/query.js';
 import type { EcsDocument } from '../../src/core/ecs.js';
 import { LogwharfError } from '../../src/core/errors.js';
-import type { SearchRequest, SearchResult, StoreReader } from '../../src/core/store.js';
 import { parseQuery } from '../../src/query/parser.js';
 import { UnknownFieldError } from '../../src/query/sql.js';
+import { FakeReader } from '../helpers/fake-reader.js';
 
 const NOW = new Date('2024-05-01T12:00:00.000Z');
 
@@ -21,21 +21,6 @@ const NEWEST_FIRST = [
   ev('demo-worker-1', '2024-05-01T11:59:02.000000000Z', 'second'),
   ev('demo-web-1', '2024-05-01T11:59:01.000000000Z', 'first'),
 ];
-
-class FakeReader implements StoreReader {
-  requests: SearchRequest[] = [];
-  closed = 0;
-  result: SearchResult = { events: [], nextCursor: null };
-  failWith: unknown = undefined;
-  async search(req: SearchRequest): Promise<SearchResult> {
-    this.requests.push(req);
-    if (this.failWith !== undefined) throw this.failWith;
-    return this.result;
-  }
-  async close(): Promise<void> {
-    this.closed++;
-  }
-}
 
 interface Run {
   code: number;

@@ -26,7 +26,11 @@ export const SourceJson = T.Object({
 });
 export type SourceJson = Static<typeof SourceJson>;
 
-export const SourcesResponse = T.Object({ sources: T.Array(SourceJson) });
+export const SourcesResponse = T.Object({
+  sources: T.Array(SourceJson),
+  /** Present when a sink keeps refused events aside: how many, and where. */
+  dead_letters: T.Optional(T.Object({ count: T.Integer(), dir: T.String() })),
+});
 export type SourcesResponse = Static<typeof SourcesResponse>;
 
 export function toSourceJson(s: SourceStatus): SourceJson {
@@ -45,6 +49,8 @@ export function toSourceJson(s: SourceStatus): SourceJson {
 export const sourcesRoutes: FastifyPluginAsync<{ status: StatusProvider }> = async (app, opts) => {
   app.get('/sources', { schema: { response: { 200: SourcesResponse } } }, async () => {
     const body: SourcesResponse = { sources: opts.status.sources().map(toSourceJson) };
+    const dead = opts.status.deadLetters?.();
+    if (dead) body.dead_letters = { count: dead.count, dir: dead.dir };
     return body;
   });
 };

@@ -1,7 +1,10 @@
 import { LogwharfError } from '../../core/errors.js';
+import { InvalidCursorError } from '../../core/store.js';
 import { toCanonicalTimestamp } from '../../query/time.js';
 import { CANONICAL_TS_RE } from './codec.js';
 import { isValidRetentionClass } from './files.js';
+
+export { InvalidCursorError };
 
 /**
  * Search cursors and time bounds of the embedded store.
@@ -18,14 +21,6 @@ export interface CursorKey {
   ts: string;
   retentionClass: string;
   rowid: number;
-}
-
-/** A cursor that this store did not hand out (or that was damaged): a 400 for the API. */
-export class InvalidCursorError extends LogwharfError {
-  constructor(detail: string) {
-    super('LOGWHARF_ERR_QUERY', `invalid cursor: ${detail}; use the next_cursor of a previous answer`);
-    this.name = 'InvalidCursorError';
-  }
 }
 
 export function encodeCursor(k: CursorKey): string {

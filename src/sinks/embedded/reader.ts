@@ -2,10 +2,17 @@ import fs from 'node:fs';
 import type Database from 'better-sqlite3';
 import { toEcs } from '../../core/ecs.js';
 import type { ContainerInfo, LogEvent } from '../../core/event.js';
-import type { SearchRequest, SearchResult, StoreReader } from '../../core/store.js';
+import type {
+  HistogramRequest,
+  HistogramResult,
+  SearchRequest,
+  SearchResult,
+  StoreReader,
+} from '../../core/store.js';
 import { toSqlWhere } from '../../query/sql.js';
 import { type ContainerRow, type EventRow, rowToContainer, rowToEvent } from './codec.js';
 import { closeQuietly, type DayFile, LruCache, listDayFiles, openDayForRead } from './files.js';
+import { planHistogram, runHistogram } from './histogram.js';
 import {
   afterCursorSql,
   type CursorKey,
@@ -123,6 +130,17 @@ class Reader implements EmbeddedReader {
       events: page.map((h) => toEcs(h.event)),
       nextCursor: hits.length > req.limit && last ? encodeCursor(last.key) : null,
     };
+  }
+
+  /** Counts per time bucket split by a field: one aggregate query per day file (see histogram.ts). */
+  async histogram(req: HistogramRequest): Promise<HistogramResult> {
+    this.assertOpen();
+    // Checked before any file is listed: a bad `by` or bound fails the same on an empty store.
+    const plan = planHistogram(req);
+    const files = this.daysToSearch(plan.from, plan.to, undefined, 'asc').flat();
+    // Files are opened one at a time, as the query reaches them: a long range may hold more
+    // days than the LRU keeps open.
+    return runHistogram(plan, files, (file) => this.db(file));
   }
 
   countAll(): number {

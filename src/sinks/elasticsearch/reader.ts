@@ -1,0 +1,205 @@
+import { type Client, errors, type estypes } from '@elastic/elasticsearch';
+import type { EcsDocument } from '../../core/ecs.js';
+import { LogwharfError } from '../../core/errors.js';
+import type {
+  HistogramRequest,
+  HistogramResult,
+  SearchRequest,
+  SearchResult,
+  StoreReader,
+} from '../../core/store.js';
+import { type EsQuery, toEsQuery } from '../../query/es.js';
+import { timeWindow } from '../../query/es-time.js';
+import { toCanonicalTimestamp } from '../../query/time.js';
+import { decodeCursor, type EsCursorKey, encodeCursor, keyOfSortValues } from './cursor.js';
+import {
+  bucketPlan,
+  readBuckets,
+  readTopValues,
+  splitField,
+  splitRequest,
+  topValuesRequest,
+} from './histogram.js';
+
+/**
+ * Search and histogram over the daily indices `<prefix>-*` (template.ts). The documents are
+ * returned as stored: `_source` is `toEcs(event)`, the same document the embedded store returns.
+ *
+ * - No index yet (nothing written, or all dropped by retention) is an empty answer, not an
+ *   error: `ignore_unavailable` and `allow_no_indices`.
+ * - Paging is `search_after` on (`@timestamp`, `event.id`) (cursor.ts), asking for one event
+ *   more than `limit`: that extra event says whether a next page exists, so `nextCursor` is
+ *   null exactly when there is nothing more.
+ * - New events become searchable at the next refresh (within a second by default). The reader
+ *   never forces one: a refresh per search would cost the cluster far more than the second.
+ * - Errors: a query Elasticsearch refuses (400) is the caller's (LOGWHARF_ERR_QUERY, 400 at the
+ *   API); anything else means the cluster is unwell (LOGWHARF_ERR_STORE, 503).
+ */
+
+export interface ElasticsearchReaderOptions {
+  /** Shared with the writer; owned, and closed, by the store. */
+  client: Client;
+  indexPrefix: string;
+}
+
+/**
+ * `index.max_result_window`: Elasticsearch refuses a search with `size` above it (10,000 by
+ * default), even with `search_after`. At that limit the "one more" event is asked for separately.
+ */
+const MAX_RESULT_WINDOW = 10_000;
+
+const DATE_FORMAT = 'strict_date_optional_time_nanos';
+
+export function openElasticsearchReader(opts: ElasticsearchReaderOptions): StoreReader {
+  return new ElasticsearchReader(opts.client, opts.indexPrefix);
+}
+
+class ElasticsearchReader implements StoreReader {
+  private readonly index: string;
+
+  constructor(
+    private readonly client: Client,
+    indexPrefix: string,
+  ) {
+    this.index = `${indexPrefix}-*`;
+  }
+
+  async search(req: SearchRequest): Promise<SearchResult> {
+    if (!Number.isInteger(req.limit) || req.limit < 1) {
+      throw new RangeError(`limit must be a positive integer, got ${req.limit}`);
+    }
+    const order = req.order === 'asc' ? 'asc' : 'desc';
+    const from = req.from !== undefined ? canonicalBound('from', req.from) : undefined;
+    const to = req.to !== undefined ? canonicalBound('to', req.to) : undefined;
+    const cursor = req.cursor ? decodeCursor(req.cursor) : undefined;
+    const filter = this.filter(req.query, from, to);
+    if (filter === null) return { events: [], nextCursor: null };
+
+    const size = Math.min(req.limit + 1, MAX_RESULT_WINDOW);
+    const hits = await this.page(filter, order, size, cursor);
+    const page = hits.slice(0, req.limit);
+    const last = page[page.length - 1];
+    if (!last) return { events: [], nextCursor: null };
+    const lastKey = keyOfSortValues(last.sort);
+    let more = hits.length > req.limit;
+    if (!more && size === req.limit && hits.length === size) {
+      more = (await this.page(filter, order, 1, lastKey)).length > 0;
+    }
+    return {
+      events: page.map((h) => (h._source ?? {}) as EcsDocument),
+      nextCursor: more ? encodeCursor(lastKey) : null,
+    };
+  }
+
+  async histogram(req: HistogramRequest): Promise<HistogramResult> {
+    if (!Number.isInteger(req.limit) || req.limit < 1) {
+      throw new RangeError(`limit must be a positive integer, got ${req.limit}`);
+    }
+    const from = canonicalBound('from', req.from);
+    const to = canonicalBound('to', req.to);
+    const field = splitField(req.by);
+    const filter = this.filter(req.query, from, to);
+    const plan = bucketPlan(from, to, req.intervalMs);
+    const result: HistogramResult = { intervalMs: req.intervalMs, by: field.name, buckets: [] };
+    if (plan === null) return result;
+
+    const shape = { index: this.index, filter: filter ?? [{ match_none: {} }] };
+    const top =
+      filter !== null
+        ? readTopValues(await this.call('histogram', topValuesRequest(shape, field, req.limit)), req.limit)
+        : [];
+    const split = await this.call('histogram', splitRequest(shape, field, top, plan, req.intervalMs));
+    result.buckets = readBuckets(split, top, plan, req.intervalMs);
+    return result;
+  }
+
+  async close(): Promise<void> {
+    // The client belongs to the store, which closes it after the writer has drained.
+  }
+
+  /** The query and the time window as filters, or null when the window holds nothing. */
+  private filter(query: SearchRequest['query'], from?: string, to?: string): EsQuery[] | null {
+    const filter: EsQuery[] = [toEsQuery(query)];
+    const w = timeWindow(from, to);
+    if (w.kind === 'none') return null;
+    if (w.kind === 'range') {
+      const { kind: _, ...bounds } = w;
+      filter.push({ range: { '@timestamp': { ...bounds, format: DATE_FORMAT } } });
+    }
+    return filter;
+  }
+
+  private async page(
+    filter: EsQuery[],
+    order: 'asc' | 'desc',
+    size: number,
+    after: EsCursorKey | undefined,
+  ): Promise<estypes.SearchHit[]> {
+    const resp = await this.call('search', {
+      index: this.index,
+      size,
+      query: { bool: { filter } },
+      sort: [
+        {
+          '@timestamp': {
+            order,
+            format: DATE_FORMAT,
+            numeric_type: 'date_nanos',
+            unmapped_type: 'date_nanos',
+          },
+        },
+        { 'event.id': { order, unmapped_type: 'keyword' } },
+      ],
+      ...(after ? { search_after: [after.ts, after.id] } : {}),
+      track_total_hits: false,
+      ignore_unavailable: true,
+      allow_no_indices: true,
+    });
+    return resp.hits.hits;
+  }
+
+  private async call(what: string, request: estypes.SearchRequest): Promise<estypes.SearchResponse> {
+    try {
+      return await this.client.search(request);
+    } catch (err) {
+      throw storeError(what, err);
+    }
+  }
+}
+
+/** A `from`/`to` bound in canonical form (the API passes canonical ones; the CLI may not). */
+function canonicalBound(name: string, value: string): string {
+  const canonical = toCanonicalTimestamp(value);
+  if (canonical === null) {
+    throw new LogwharfError('LOGWHARF_ERR_QUERY', `${name}: '${value}' is not an RFC 3339 date-time`);
+  }
+  return canonical;
+}
+
+/** The reason Elasticsearch gave, from the deepest cause it reported. */
+function reasonOf(err: errors.ResponseError): string {
+  const body = err.meta.body as
+    | { error?: { reason?: string; root_cause?: { reason?: string }[]; caused_by?: { reason?: string } } }
+    | undefined;
+  const e = body?.error;
+  return e?.root_cause?.[0]?.reason ?? e?.caused_by?.reason ?? e?.reason ?? err.message;
+}
+
+function storeError(what: string, err: unknown): LogwharfError {
+  if (err instanceof errors.ResponseError && err.statusCode === 400) {
+    return new LogwharfError('LOGWHARF_ERR_QUERY', `elasticsearch refused the ${what}: ${reasonOf(err)}`, {
+      cause: err,
+    });
+  }
+  const detail =
+    err instanceof errors.ResponseError
+      ? `HTTP ${err.statusCode}: ${reasonOf(err)}`
+      : err instanceof Error
+        ? err.message
+        : String(err);
+  return new LogwharfError(
+    'LOGWHARF_ERR_STORE',
+    `elasticsearch ${what} failed: ${detail} — is the cluster reachable and healthy?`,
+    { cause: err },
+  );
+}
