@@ -4,12 +4,11 @@ import { buildApp } from './api/app.js';
 import { PositionStore } from './checkpoint/positions.js';
 import type { Config } from './config/schema.js';
 import { splitHostPort } from './config/semantic.js';
-import { LogwharfError } from './core/errors.js';
 import type { StoreWriter } from './core/store.js';
 import { Pipeline } from './pipeline/pipeline.js';
 import { parseDuration } from './query/time.js';
-import { openEmbeddedStore } from './sinks/embedded/writer.js';
 import { FanoutWriter, type NamedSink } from './sinks/fanout.js';
+import { openStore } from './sinks/open-store.js';
 import { openSyslogForwarder } from './sinks/syslog/forwarder.js';
 import { engineAddress } from './sources/docker/client.js';
 import { DockerSource } from './sources/docker/source.js';
@@ -33,8 +32,8 @@ export interface Service {
  * sources -> HTTP API.
  */
 export async function startService(config: Config, log: Logger): Promise<Service> {
-  refuseUnbuiltParts(config, log);
-  const store = await openEmbeddedStore({ dataDir: config.data_dir });
+  warnUnbuiltParts(config, log);
+  const store = await openStore(config, log);
   const sinks: NamedSink[] = [{ name: 'store', writer: store.writer }];
   for (const target of config.forward.syslog) {
     const { host, port } = splitHostPort(target.target)!;
@@ -60,6 +59,7 @@ export async function startService(config: Config, log: Logger): Promise<Service
   const pipeline = new Pipeline({
     transform: createTransform({ config: config.transforms, log }),
     writer,
+    deadLetter: (events, reason) => store.deadLetters.write(events, reason, store.kind),
     acknowledge: (last) => {
       for (const [key, pos] of last) positions.advance(key, pos);
       // Saved after the commit, never before: a crash replays lines, it never skips them.
@@ -124,6 +124,7 @@ export async function startService(config: Config, log: Logger): Promise<Service
       status: {
         sources: () => [...(docker?.statuses() ?? []), ...(syslog?.statuses() ?? [])],
         ready: () => docker?.ready() ?? true,
+        deadLetters: () => ({ count: store.deadLetters.count(), dir: store.deadLetters.dir }),
       },
       storeReady: () => store.writer.ready(),
       tokens: config.http.auth && config.http.auth !== 'none' ? config.http.auth.tokens : undefined,
@@ -165,15 +166,8 @@ function pruneRemovedContainers(docker: DockerSource, positions: PositionStore, 
     .catch((err) => log.debug({ err: String(err) }, 'could not prune positions (engine unreachable)'));
 }
 
-/**
- * Parts of the contract that this version does not run yet. Refusing them (instead of starting
- * without them) keeps a user from believing syslog is received or Elasticsearch is written.
- */
-function refuseUnbuiltParts(config: Config, log: Logger): void {
-  const missing: string[] = [];
-  if (config.store.kind !== 'embedded')
-    missing.push(`store.kind: '${config.store.kind}' is not built yet; use 'embedded'`);
-  if (missing.length > 0) throw new LogwharfError('LOGWHARF_ERR_CONFIG', missing.join('\n'));
+/** Retention is validated but not applied yet: say so at every start rather than let it be assumed. */
+function warnUnbuiltParts(config: Config, log: Logger): void {
   log.warn(
     { retention: config.retention },
     'retention rules are not applied yet: events are kept until removed by hand',

@@ -17,4 +17,13 @@ export interface StatusProvider {
   sources(): SourceStatus[];
   /** Whether the sources are connected (Docker engine reachable). */
   ready(): boolean;
+  /** Events a sink refused for good and kept aside (the dead-letter store), if one is open. */
+  deadLetters?(): DeadLetterStatus | null;
+}
+
+export interface DeadLetterStatus {
+  /** Events kept there since the store was created. */
+  count: number;
+  /** Where they are, for the operator. */
+  dir: string;
 }

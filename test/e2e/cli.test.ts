@@ -2,7 +2,10 @@ import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import pino from 'pino';
 import { describe, expect, it } from 'vitest';
+import { openElasticsearchStore } from '../../src/sinks/elasticsearch/writer.js';
+import { deleteIndices, esClient, esUrl, uniqueIndexPrefix } from '../helpers/elasticsearch.js';
 import { BIN } from '../helpers/logwharf-process.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -57,5 +60,59 @@ describe('the logwharf command line', () => {
     const badOption = await logwharf(['query', 'x', '--limit', 'lots']);
     expect(badOption.code).toBe(2);
     expect(badOption.stderr).toContain('--limit');
+  });
+});
+
+describe('logwharf query on Elasticsearch', () => {
+  it('reads the cluster the config names, with the same query language and output', async () => {
+    const prefix = uniqueIndexPrefix();
+    const dir = await tempDir('lw-cli-es-');
+    const es = await openElasticsearchStore({
+      config: {
+        nodes: [esUrl()],
+        auth: null,
+        ca: null,
+        index_prefix: prefix,
+        bulk_max_bytes: 5242880,
+        max_concurrency: 2,
+        request_timeout: '30s',
+      },
+      dataDir: dir,
+      log: pino({ level: 'silent' }),
+      template: { replicas: 0 },
+    });
+    try {
+      const at = (s: number) => `2026-11-27T01:00:0${s}.000000000Z`;
+      const base = { dataset: 'syslog' as const, ingested: at(9), facility: 1, host: 'edge' };
+      expect(
+        await es.writer.write([
+          { ...base, id: 'q1', timestamp: at(1), message: 'disk almost full', severity: 4, service: 'df' },
+          { ...base, id: 'q2', timestamp: at(2), message: 'disk full', severity: 2, service: 'df' },
+          { ...base, id: 'q3', timestamp: at(3), message: 'all good', severity: 6, service: 'df' },
+        ]),
+      ).toEqual({ status: 'delivered' });
+      await esClient().indices.refresh({ index: `${prefix}-*` });
+      const file = join(dir, 'es.yaml');
+      await writeFile(
+        file,
+        `data_dir: ${dir}/data\nstore:\n  kind: elasticsearch\n  elasticsearch:\n    nodes: ["${esUrl()}"]\n    index_prefix: ${prefix}\n`,
+      );
+      const r = await logwharf([
+        'query',
+        'disk level>=warning',
+        '--config',
+        file,
+        '--from',
+        '2026-11-27T00:00:00Z',
+      ]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout.trimEnd().split('\n')).toEqual([
+        `edge/df  | ${at(1)} disk almost full`,
+        `edge/df  | ${at(2)} disk full`,
+      ]);
+    } finally {
+      await es.close();
+      await deleteIndices(prefix);
+    }
   });
 });
