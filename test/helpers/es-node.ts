@@ -9,10 +9,15 @@
  *   const es = await startDedicatedElasticsearch();   // beforeAll
  *   await es.stop(); ...; await es.start();            // the data survives
  *   await es.destroy();                                // afterAll
+ *
+ * With `secure`, the node has security on: HTTPS with the PKI's server certificate, a file-realm
+ * superuser, API keys and the token service; `url` is then https://.
  */
-import { cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { copyFile, cp, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import {
   cacheDir,
   distributionPresent,
@@ -21,6 +26,7 @@ import {
 } from '../../scripts/services/lib/es-distribution.js';
 import {
   type EsNodeLayout,
+  type EsSecurity,
   esUrlFor,
   launchElasticsearch,
   processAlive,
@@ -29,11 +35,20 @@ import {
 import { isRoot } from '../../scripts/services/lib/host.js';
 import { findJava } from '../../scripts/services/lib/java.js';
 import { waitFor } from '../../scripts/services/lib/poll.js';
-import { chownTree, ES_USER, grantTraverse, userExists } from '../../scripts/services/lib/service-user.js';
+import {
+  asUser,
+  chownTree,
+  ES_USER,
+  grantTraverse,
+  userExists,
+} from '../../scripts/services/lib/service-user.js';
+import type { TestPki } from './certs.js';
 import { TEMP_ROOT } from './tmp.js';
 
+const run = promisify(execFile);
+
 export interface EsNode {
-  /** http://127.0.0.1:<port>; the same across stop() and start(). */
+  /** http://127.0.0.1:<port> (https:// when secure); the same across stop() and start(). */
   readonly url: string;
   /** The server's pid while it runs, else undefined. */
   readonly pid: number | undefined;
@@ -54,6 +69,8 @@ export interface EsNode {
 export interface DedicatedElasticsearchOptions {
   /** How long each start may take to reach yellow or green; default 120 s. */
   timeoutMs?: number;
+  /** Security on, HTTPS with `pki`'s server certificate, and `user` a superuser of the file realm. */
+  secure?: { pki: TestPki; user: { name: string; password: string } };
 }
 
 export async function startDedicatedElasticsearch(opts: DedicatedElasticsearchOptions = {}): Promise<EsNode> {
@@ -94,9 +111,13 @@ export async function startDedicatedElasticsearch(opts: DedicatedElasticsearchOp
   };
   await cp(join(paths.home, 'config'), layout.confDir!, { recursive: true });
   await Promise.all([layout.dataDir, layout.logsDir, layout.tmpDir!].map((d) => mkdir(d)));
+  const security = opts.secure && (await prepareSecurity(layout.confDir!, opts.secure));
   if (user) {
     await grantTraverse(dir, () => {});
     await chownTree(user, [dir]);
+  }
+  if (opts.secure) {
+    await addFileRealmUser(paths.home, layout.confDir!, java.home, user, opts.secure.user);
   }
 
   let pid: number | undefined;
@@ -117,6 +138,7 @@ export async function startDedicatedElasticsearch(opts: DedicatedElasticsearchOp
         ...layout,
         javaHome: java.home,
         ...(user && { user }),
+        ...(security && { security }),
         timeoutMs: opts.timeoutMs ?? 120_000,
         log: () => {},
       });
@@ -174,7 +196,7 @@ export async function startDedicatedElasticsearch(opts: DedicatedElasticsearchOp
 
   await start();
   return {
-    url: esUrlFor(layout.httpPort),
+    url: esUrlFor(layout.httpPort, security !== undefined),
     get pid() {
       return pid;
     },
@@ -185,6 +207,58 @@ export async function startDedicatedElasticsearch(opts: DedicatedElasticsearchOp
     thaw: () => signal(running('thaw'), 'SIGCONT'),
     destroy,
   };
+}
+
+/** Copies the PEM files into the config directory, the only place ES reads them from. */
+async function prepareSecurity(
+  confDir: string,
+  secure: NonNullable<DedicatedElasticsearchOptions['secure']>,
+): Promise<EsSecurity> {
+  await mkdir(join(confDir, 'tls'));
+  await Promise.all([
+    copyFile(secure.pki.serverCert, join(confDir, 'tls', 'server.pem')),
+    copyFile(secure.pki.serverKey, join(confDir, 'tls', 'server.key')),
+    copyFile(secure.pki.ca, join(confDir, 'tls', 'ca.pem')),
+  ]);
+  return {
+    certificate: 'tls/server.pem',
+    key: 'tls/server.key',
+    certificateAuthorities: 'tls/ca.pem',
+    probe: {
+      username: secure.user.name,
+      password: secure.user.password,
+      ca: await readFile(secure.pki.ca, 'utf8'),
+    },
+  };
+}
+
+/**
+ * `elasticsearch-users useradd` writes `users` and `users_roles` in the config directory, as
+ * the node's own user so that the node may read them.
+ */
+async function addFileRealmUser(
+  home: string,
+  confDir: string,
+  javaHome: string,
+  osUser: string | undefined,
+  esUser: { name: string; password: string },
+): Promise<void> {
+  const { cmd, args } = asUser(
+    osUser,
+    join(home, 'bin', 'elasticsearch-users'),
+    ['useradd', esUser.name, '-p', esUser.password, '-r', 'superuser'],
+    { ES_JAVA_HOME: javaHome, ES_PATH_CONF: confDir },
+  );
+  const { JAVA_HOME: _h, JAVA_TOOL_OPTIONS: _t, _JAVA_OPTIONS: _o, JAVA_OPTS: _j, ...env } = process.env;
+  try {
+    await run(cmd, args, { env, timeout: 60_000 });
+  } catch (err) {
+    // Not err.message: it repeats the command line, password included.
+    const { code, stdout, stderr } = err as { code?: unknown; stdout?: string; stderr?: string };
+    throw new Error(
+      `Elasticsearch: elasticsearch-users useradd ${esUser.name} failed (${String(code)}): ${`${stdout ?? ''}${stderr ?? ''}`.trim()}`,
+    );
+  }
 }
 
 /** Sends a signal; a process already gone is not an error. */

@@ -71,8 +71,16 @@ export function classifyHealthAnswer(answer: Answer): EsProbe {
   };
 }
 
-/** `GET <url>/_cluster/health`. Never throws: a failure is a probe of kind `down` or `other`. */
-export async function probeElasticsearch(url: string, timeoutMs = 3000): Promise<EsProbe> {
+/**
+ * `GET <url>/_cluster/health`. Never throws: a failure is a probe of kind `down` or `other`.
+ * Credentials go in the URL (`https://user:password@host:9200`); `ca` (PEM) verifies an https
+ * node whose certificate the system's CAs do not vouch for.
+ */
+export async function probeElasticsearch(
+  url: string,
+  timeoutMs = 3000,
+  opts: { ca?: string | Buffer } = {},
+): Promise<EsProbe> {
   let target: URL;
   try {
     target = new URL('/_cluster/health', url);
@@ -80,14 +88,14 @@ export async function probeElasticsearch(url: string, timeoutMs = 3000): Promise
     return { kind: 'down', reason: `${JSON.stringify(url)} is not a URL (e.g. http://127.0.0.1:9200)` };
   }
   try {
-    return classifyHealthAnswer(await get(target, timeoutMs));
+    return classifyHealthAnswer(await get(target, timeoutMs, opts.ca));
   } catch (err) {
     const code = (err as { code?: unknown }).code;
     return { kind: 'down', reason: typeof code === 'string' ? code : (err as Error).message };
   }
 }
 
-function get(target: URL, timeoutMs: number): Promise<Answer> {
+function get(target: URL, timeoutMs: number, ca: string | Buffer | undefined): Promise<Answer> {
   const client = target.protocol === 'https:' ? https : http;
   const auth = target.username
     ? `${decodeURIComponent(target.username)}:${decodeURIComponent(target.password)}`
@@ -101,6 +109,7 @@ function get(target: URL, timeoutMs: number): Promise<Answer> {
         port: target.port,
         path: target.pathname,
         ...(auth && { auth }),
+        ...(ca !== undefined && { ca }),
         timeout: timeoutMs,
         agent: false,
       },

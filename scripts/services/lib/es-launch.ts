@@ -30,6 +30,21 @@ export interface EsNodeLayout {
   httpPort: number;
   /** The node-to-node port; 9300 (or the next free one up to 9399) when undefined. */
   transportPort?: number;
+  /** Security on, HTTPS only; plain HTTP without users when undefined. */
+  security?: EsSecurity;
+}
+
+/**
+ * A secured node: users, API keys and tokens, and HTTPS. Transport TLS stays off, which ES
+ * allows only for single-node discovery (what every node here uses).
+ */
+export interface EsSecurity {
+  /** PEM files, relative to the config directory: ES reads no TLS file outside it. */
+  certificate: string;
+  key: string;
+  certificateAuthorities: string;
+  /** Who the health wait asks as (a file-realm user the caller created), and the CA (PEM text) it trusts. */
+  probe: { username: string; password: string; ca: string };
 }
 
 export interface LaunchOptions extends EsNodeLayout {
@@ -51,8 +66,8 @@ export function launcherLog(logsDir: string): string {
   return join(logsDir, 'launcher.out');
 }
 
-export function esUrlFor(httpPort: number): string {
-  return `http://127.0.0.1:${httpPort}`;
+export function esUrlFor(httpPort: number, https = false): string {
+  return `${https ? 'https' : 'http'}://127.0.0.1:${httpPort}`;
 }
 
 /**
@@ -112,8 +127,24 @@ export function esCommand(o: Omit<LaunchOptions, 'log' | 'timeoutMs'>): { cmd: s
     ...(o.transportPort !== undefined && { 'transport.port': o.transportPort }),
     'path.data': o.dataDir,
     'path.logs': o.logsDir,
-    // Plain HTTP without users: a test node on loopback, never a production one.
-    'xpack.security.enabled': 'false',
+    ...(o.security
+      ? {
+          'xpack.security.enabled': 'true',
+          'xpack.security.http.ssl.enabled': 'true',
+          'xpack.security.http.ssl.certificate': o.security.certificate,
+          'xpack.security.http.ssl.key': o.security.key,
+          'xpack.security.http.ssl.certificate_authorities': o.security.certificateAuthorities,
+          'xpack.security.transport.ssl.enabled': 'false',
+          'xpack.security.authc.api_key.enabled': 'true',
+          // The token service refuses to start without HTTPS, which is on, and needs more than
+          // the basic licence ("non-compliant for [security tokens]"): a 30-day trial has it.
+          'xpack.security.authc.token.enabled': 'true',
+          'xpack.license.self_generated.type': 'trial',
+        }
+      : {
+          // Plain HTTP without users: a test node on loopback, never a production one.
+          'xpack.security.enabled': 'false',
+        }),
     // A developer's disk more than 90 % full would otherwise leave new indices unassigned (red).
     'cluster.routing.allocation.disk.threshold_enabled': 'false',
     // Tests remove their own indices by prefix (`lwtest-1a2b3c4d-*`), which ES 8 refuses by default.
@@ -147,8 +178,15 @@ export async function processAlive(pid: number): Promise<boolean> {
  */
 export async function launchElasticsearch(o: LaunchOptions): Promise<number> {
   const { timeoutMs = 120_000 } = o;
-  const url = esUrlFor(o.httpPort);
+  const url = esUrlFor(o.httpPort, o.security !== undefined);
   const { cmd, args } = esCommand(o);
+  // A secured node answers health only to a user, and only over https with our CA.
+  const probeUrl = new URL(url);
+  if (o.security) {
+    probeUrl.username = encodeURIComponent(o.security.probe.username);
+    probeUrl.password = encodeURIComponent(o.security.probe.password);
+  }
+  const probeOpts = o.security ? { ca: o.security.probe.ca } : {};
   const outPath = launcherLog(o.logsDir);
   const failed = new AbortController();
   // ES appends to its log across starts: an error message shows only what this start wrote.
@@ -178,7 +216,7 @@ export async function launchElasticsearch(o: LaunchOptions): Promise<number> {
   try {
     await waitFor(
       async () => {
-        const probe = await probeElasticsearch(url, 2000);
+        const probe = await probeElasticsearch(probeUrl.href, 2000, probeOpts);
         if (isHealthy(probe)) return true;
         if (launcherDone) {
           const pid = await readPid(o.pidFile);
