@@ -77,12 +77,24 @@ export function summarize(config: Config): string {
   return parts.join('; ');
 }
 
-/** The config for --json output, without token values. */
+/** The config for --json output, without secrets: API tokens and Elasticsearch credentials. */
 function redact(config: Config): unknown {
   const auth = config.http.auth;
-  if (auth === null || auth === 'none') return config;
-  return {
-    ...config,
-    http: { ...config.http, auth: { tokens: auth.tokens.map((t) => ({ ...t, token: '<redacted>' })) } },
-  };
+  const http =
+    auth === null || auth === 'none'
+      ? config.http
+      : { ...config.http, auth: { tokens: auth.tokens.map((t) => ({ ...t, token: '<redacted>' })) } };
+  const es = config.store.elasticsearch;
+  const store = es?.auth
+    ? {
+        ...config.store,
+        elasticsearch: {
+          ...es,
+          auth: Object.fromEntries(
+            Object.entries(es.auth).map(([k, v]) => [k, k === 'username' ? v : '<redacted>']),
+          ),
+        },
+      }
+    : config.store;
+  return { ...config, http, store };
 }

@@ -482,6 +482,22 @@ describe('check-config command', () => {
     expect(out.stdout).not.toContain('0123456789abcdef');
   });
 
+  it('answers JSON without Elasticsearch passwords, API keys or bearer tokens', async () => {
+    for (const auth of [
+      '{ username: lw, password: s3cr3t-pass }',
+      '{ api_key: s3cr3t-key }',
+      '{ bearer: s3cr3t-tok }',
+    ]) {
+      const file = yamlFile(
+        `store:\n  kind: elasticsearch\n  elasticsearch:\n    nodes: ["http://es:9200"]\n    auth: ${auth}\n`,
+      );
+      const { out, io } = capture();
+      expect(await checkConfigCommand({ config: file, json: true }, io, { env: {}, cwd: root })).toBe(0);
+      expect(out.stdout).not.toContain('s3cr3t');
+      expect(out.stdout).toContain('<redacted>');
+    }
+  });
+
   it('uses LOGWHARF_CONFIG, else config/logwharf.yaml under the working directory, else no file', async () => {
     const dir = join(root, 'default-lookup');
     mkdirSync(join(dir, 'config'), { recursive: true });
