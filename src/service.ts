@@ -7,6 +7,7 @@ import { splitHostPort } from './config/semantic.js';
 import type { StoreWriter } from './core/store.js';
 import { Pipeline } from './pipeline/pipeline.js';
 import { parseDuration } from './query/time.js';
+import { ElasticsearchWriter } from './sinks/elasticsearch/writer.js';
 import { FanoutWriter, type NamedSink } from './sinks/fanout.js';
 import { openStore } from './sinks/open-store.js';
 import { openSyslogForwarder } from './sinks/syslog/forwarder.js';
@@ -14,6 +15,7 @@ import { engineAddress } from './sources/docker/client.js';
 import { DockerSource } from './sources/docker/source.js';
 import type { BoundAddresses } from './sources/syslog/listeners.js';
 import { SyslogSource } from './sources/syslog/source.js';
+import { collectServiceMetrics, type MetricSources } from './telemetry/service-metrics.js';
 import { createTransform } from './transforms/chain.js';
 import { MultilineStage } from './transforms/multiline-stage.js';
 
@@ -35,6 +37,7 @@ export async function startService(config: Config, log: Logger): Promise<Service
   warnUnbuiltParts(config, log);
   const store = await openStore(config, log);
   const sinks: NamedSink[] = [{ name: 'store', writer: store.writer }];
+  const forwarders: MetricSources['forwarders'] = [];
   for (const target of config.forward.syslog) {
     const { host, port } = splitHostPort(target.target)!;
     const writer = await openSyslogForwarder({
@@ -51,6 +54,7 @@ export async function startService(config: Config, log: Logger): Promise<Service
       log,
     });
     sinks.push({ name: `syslog ${target.target}`, writer });
+    forwarders.push({ target: target.target, counters: writer.counters });
   }
   // Every sink must take a batch before positions move past it (DESIGN.md, "Pipeline").
   const writer: StoreWriter = sinks.length === 1 ? store.writer : new FanoutWriter(sinks);
@@ -128,6 +132,15 @@ export async function startService(config: Config, log: Logger): Promise<Service
       },
       storeReady: () => store.writer.ready(),
       tokens: config.http.auth && config.http.auth !== 'none' ? config.http.auth.tokens : undefined,
+      metrics: () =>
+        collectServiceMetrics({
+          pipeline,
+          sources: () => [...(docker?.statuses() ?? []), ...(syslog?.statuses() ?? [])],
+          ...(syslog ? { syslog: syslog.counters } : {}),
+          deadLetters: () => store.deadLetters.count(),
+          ...(store.writer instanceof ElasticsearchWriter ? { elasticsearch: store.writer.counters } : {}),
+          forwarders,
+        }),
       logger: false,
     });
     // Validated at load time (config/semantic.ts), so it always splits.

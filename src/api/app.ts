@@ -1,11 +1,13 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { StatusProvider } from '../core/status.js';
 import type { StoreReader } from '../core/store.js';
+import type { MetricFamily } from '../telemetry/metrics.js';
 import { bearerAuth, type TokenRule } from './auth.js';
 import { errorHandler, notFoundHandler } from './errors.js';
 import { healthzRoute, readyzRoute } from './routes/health.js';
 import { histogramRoutes } from './routes/histogram.js';
 import { homeRoute } from './routes/home.js';
+import { metricsRoute } from './routes/metrics.js';
 import { searchRoutes } from './routes/search.js';
 import { sourcesRoutes } from './routes/sources.js';
 
@@ -19,6 +21,8 @@ export interface AppDeps {
   tokens?: readonly TokenRule[];
   /** The clock that relative `from`/`to` (`15m`) count back from; tests fix it. */
   now?: () => Date;
+  /** The metrics `GET /metrics` shows; none without it. */
+  metrics?: () => MetricFamily[];
 }
 
 /** A ready pino logger (fastify's `loggerInstance`) rather than options for fastify to make one. */
@@ -56,6 +60,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     if (deps.tokens?.length) guarded.addHook('onRequest', bearerAuth(deps.tokens));
     await guarded.register(readyzRoute, { status: deps.status, storeReady: deps.storeReady });
     await guarded.register(homeRoute);
+    await guarded.register(metricsRoute, { collect: deps.metrics ?? (() => []) });
     await guarded.register(
       async (api) => {
         await api.register(searchRoutes, { reader: deps.reader, now });

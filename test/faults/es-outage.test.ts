@@ -98,6 +98,10 @@ describe('Elasticsearch down for 30 s during ingest', () => {
     const res = await fetch(`${lw.api.baseUrl}/api/v1/sources`);
     const body = (await res.json()) as { dead_letters?: { count: number; dir: string } };
     expect(body.dead_letters?.count).toBe(1);
+    const metrics = await (await fetch(`${lw.api.baseUrl}/metrics`)).text();
+    expect(metrics).toContain('\nlogwharf_dead_letters_total 1\n');
+    expect(metrics).toContain('\nlogwharf_elasticsearch_dead_lettered_total 1\n');
+    expect(metrics).toMatch(/\nlogwharf_elasticsearch_retries_total\{kind="[a-z_0-9]+"\} [1-9]/);
     expect((await lw.api.search({ q: '"too deep"' })).events).toHaveLength(0);
     expect(await lw.api.readyz()).toBe(200);
   }, 300_000);

@@ -37,6 +37,12 @@ afterAll(async () => {
   if (dir) await removeTempDir(dir);
 });
 
+/** A sample's value in Prometheus text, or NaN when absent. */
+function metric(text: string, sample: string): number {
+  const line = text.split('\n').find((l) => l.startsWith(`${sample} `));
+  return line ? Number(line.slice(sample.length + 1)) : Number.NaN;
+}
+
 function octet(msg: string): Buffer {
   const body = Buffer.from(msg);
   return Buffer.concat([Buffer.from(`${body.length} `), body]);
@@ -123,6 +129,13 @@ describe('bad input costs only itself', () => {
     expect(plain!.log.flags).toContain('unparsed');
     // The frame cut off by the disconnect is the only thing lost.
     expect((await lw.api.search({ q: '"cut-off-frame"' })).events).toHaveLength(0);
+    // And each of these is counted, with its reason, for an alert.
+    const metrics = await (await fetch(`${lw.api.baseUrl}/metrics`)).text();
+    expect(metric(metrics, 'logwharf_syslog_truncated_total')).toBeGreaterThanOrEqual(1);
+    expect(metric(metrics, 'logwharf_syslog_unparsed_total')).toBeGreaterThanOrEqual(1);
+    expect(
+      metric(metrics, 'logwharf_syslog_lost_total{reason="peer_closed_mid_frame"}'),
+    ).toBeGreaterThanOrEqual(1);
   });
 
   it('cuts an oversized UDP datagram at the limit and flags it', async () => {
