@@ -1,6 +1,6 @@
 import type { TransformsConfig } from '../config/schema.js';
 import type { ContainerInfo } from '../core/event.js';
-import { compileTagTemplate, TAG_LABEL } from './tag.js';
+import { resolveTag, TAG_LABEL } from './tag.js';
 
 export type ParserMode = 'auto' | 'json' | 'logfmt' | 'syslog' | 'none';
 const PARSER_MODES: ReadonlySet<string> = new Set(['auto', 'json', 'logfmt', 'syslog', 'none']);
@@ -24,13 +24,10 @@ export class ContainerProfiles {
   private readonly cache = new WeakMap<ContainerInfo, ContainerProfile>();
   private readonly config: TransformsConfig;
   private readonly log: { warn(obj: object, msg: string): void };
-  private readonly defaultTag: ((c: ContainerInfo) => string) | null;
 
   constructor(config: TransformsConfig, log: { warn(obj: object, msg: string): void }) {
     this.config = config;
     this.log = log;
-    // Validated at config load, so it compiles.
-    this.defaultTag = config.tag === null ? null : compileTagTemplate(config.tag);
   }
 
   get(c: ContainerInfo): ContainerProfile {
@@ -55,17 +52,14 @@ export class ContainerProfiles {
   }
 
   private tagOf(c: ContainerInfo): string | undefined {
-    const label = c.labels[TAG_LABEL];
-    if (label !== undefined && label !== '') {
-      try {
-        return compileTagTemplate(label)(c);
-      } catch (err) {
-        this.log.warn(
-          { container: c.name, label: `${TAG_LABEL}=${label}`, err: String(err) },
-          'invalid tag template; using the configured default',
-        );
-      }
+    // The configured template was validated at config load, so only the label can be wrong.
+    const { tag, labelError } = resolveTag(c, this.config.tag);
+    if (labelError) {
+      this.log.warn(
+        { container: c.name, label: `${TAG_LABEL}=${c.labels[TAG_LABEL]}`, err: String(labelError) },
+        'invalid tag template; using the configured default',
+      );
     }
-    return this.defaultTag?.(c);
+    return tag;
   }
 }
