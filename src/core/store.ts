@@ -1,4 +1,5 @@
 import type { QueryNode } from '../query/ast.js';
+import { toCanonicalTimestamp } from '../query/time.js';
 import type { EcsDocument } from './ecs.js';
 import { LogwharfError } from './errors.js';
 import type { LogEvent } from './event.js';
@@ -85,4 +86,28 @@ export class InvalidCursorError extends LogwharfError {
     super('LOGWHARF_ERR_QUERY', `invalid cursor: ${detail}; use the next_cursor of a previous answer`);
     this.name = 'InvalidCursorError';
   }
+}
+
+/**
+ * A `from`/`to` bound in canonical form (UTC, nine fraction digits), which stored timestamps
+ * have and text comparison needs: `...00Z` would sort after `...00.5Z`.
+ */
+export function canonicalBound(name: string, value: string): string {
+  const canonical = toCanonicalTimestamp(value);
+  if (canonical === null) {
+    throw new LogwharfError('LOGWHARF_ERR_QUERY', `${name}: '${value}' is not an RFC 3339 date-time`);
+  }
+  return canonical;
+}
+
+/** The checks and normal forms every store applies to a search request before running it. */
+export function searchBounds(req: SearchRequest): { order: 'asc' | 'desc'; from?: string; to?: string } {
+  if (!Number.isInteger(req.limit) || req.limit < 1) {
+    throw new RangeError(`limit must be a positive integer, got ${req.limit}`);
+  }
+  return {
+    order: req.order === 'asc' ? 'asc' : 'desc',
+    ...(req.from !== undefined ? { from: canonicalBound('from', req.from) } : {}),
+    ...(req.to !== undefined ? { to: canonicalBound('to', req.to) } : {}),
+  };
 }

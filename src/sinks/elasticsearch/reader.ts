@@ -1,16 +1,17 @@
 import { type Client, errors, type estypes } from '@elastic/elasticsearch';
 import type { EcsDocument } from '../../core/ecs.js';
 import { LogwharfError } from '../../core/errors.js';
-import type {
-  HistogramRequest,
-  HistogramResult,
-  SearchRequest,
-  SearchResult,
-  StoreReader,
+import {
+  canonicalBound,
+  type HistogramRequest,
+  type HistogramResult,
+  type SearchRequest,
+  type SearchResult,
+  type StoreReader,
+  searchBounds,
 } from '../../core/store.js';
 import { type EsQuery, toEsQuery } from '../../query/es.js';
 import { timeWindow } from '../../query/es-time.js';
-import { toCanonicalTimestamp } from '../../query/time.js';
 import { decodeCursor, type EsCursorKey, encodeCursor, keyOfSortValues } from './cursor.js';
 import {
   bucketPlan,
@@ -65,12 +66,7 @@ class ElasticsearchReader implements StoreReader {
   }
 
   async search(req: SearchRequest): Promise<SearchResult> {
-    if (!Number.isInteger(req.limit) || req.limit < 1) {
-      throw new RangeError(`limit must be a positive integer, got ${req.limit}`);
-    }
-    const order = req.order === 'asc' ? 'asc' : 'desc';
-    const from = req.from !== undefined ? canonicalBound('from', req.from) : undefined;
-    const to = req.to !== undefined ? canonicalBound('to', req.to) : undefined;
+    const { order, from, to } = searchBounds(req);
     const cursor = req.cursor ? decodeCursor(req.cursor) : undefined;
     const filter = this.filter(req.query, from, to);
     if (filter === null) return { events: [], nextCursor: null };
@@ -165,15 +161,6 @@ class ElasticsearchReader implements StoreReader {
       throw storeError(what, err);
     }
   }
-}
-
-/** A `from`/`to` bound in canonical form (the API passes canonical ones; the CLI may not). */
-function canonicalBound(name: string, value: string): string {
-  const canonical = toCanonicalTimestamp(value);
-  if (canonical === null) {
-    throw new LogwharfError('LOGWHARF_ERR_QUERY', `${name}: '${value}' is not an RFC 3339 date-time`);
-  }
-  return canonical;
 }
 
 /** The reason Elasticsearch gave, from the deepest cause it reported. */

@@ -1,10 +1,14 @@
 import type Database from 'better-sqlite3';
-import type { HistogramBucket, HistogramRequest, HistogramResult } from '../../core/store.js';
+import {
+  canonicalBound,
+  type HistogramBucket,
+  type HistogramRequest,
+  type HistogramResult,
+} from '../../core/store.js';
 import type { QueryNode } from '../../query/ast.js';
 import { type SqlGroupKey, type SqlParam, toSqlGroupKey, toSqlWhere } from '../../query/sql.js';
 import { canonicalFromMillis } from '../../query/time.js';
 import type { DayFile } from './files.js';
-import { canonicalBound } from './paging.js';
 
 /**
  * Event counts per time bucket, split by one field, over the day files of the embedded store.

@@ -1,13 +1,11 @@
-import { LogwharfError } from '../../core/errors.js';
 import { InvalidCursorError } from '../../core/store.js';
-import { toCanonicalTimestamp } from '../../query/time.js';
 import { CANONICAL_TS_RE } from './codec.js';
 import { isValidRetentionClass } from './files.js';
 
 export { InvalidCursorError };
 
 /**
- * Search cursors and time bounds of the embedded store.
+ * Search cursors of the embedded store.
  *
  * Results are ordered by the key (ts, retention class, rowid): ts is the event time; rowid is
  * the insertion order inside one day file and breaks ties; the class orders the files of one
@@ -78,16 +76,4 @@ export function afterCursorSql(
   const classAfter = desc ? retentionClass < c.retentionClass : retentionClass > c.retentionClass;
   const op = desc ? (classAfter ? '<=' : '<') : classAfter ? '>=' : '>';
   return { sql: `events.ts ${op} ?`, params: [c.ts] };
-}
-
-/**
- * A `from`/`to` bound in canonical form (UTC, nine fraction digits), which stored timestamps
- * have and text comparison needs: `...00Z` would sort after `...00.5Z`.
- */
-export function canonicalBound(name: string, value: string): string {
-  const canonical = toCanonicalTimestamp(value);
-  if (canonical === null) {
-    throw new LogwharfError('LOGWHARF_ERR_QUERY', `${name}: '${value}' is not an RFC 3339 date-time`);
-  }
-  return canonical;
 }

@@ -2,25 +2,19 @@ import fs from 'node:fs';
 import type Database from 'better-sqlite3';
 import { toEcs } from '../../core/ecs.js';
 import type { ContainerInfo, LogEvent } from '../../core/event.js';
-import type {
-  HistogramRequest,
-  HistogramResult,
-  SearchRequest,
-  SearchResult,
-  StoreReader,
+import {
+  type HistogramRequest,
+  type HistogramResult,
+  type SearchRequest,
+  type SearchResult,
+  type StoreReader,
+  searchBounds,
 } from '../../core/store.js';
 import { toSqlWhere } from '../../query/sql.js';
 import { type ContainerRow, type EventRow, rowToContainer, rowToEvent } from './codec.js';
 import { closeQuietly, type DayFile, LruCache, listDayFiles, openDayForRead } from './files.js';
 import { planHistogram, runHistogram } from './histogram.js';
-import {
-  afterCursorSql,
-  type CursorKey,
-  canonicalBound,
-  compareKeys,
-  decodeCursor,
-  encodeCursor,
-} from './paging.js';
+import { afterCursorSql, type CursorKey, compareKeys, decodeCursor, encodeCursor } from './paging.js';
 
 /**
  * Search over the day files, read-only. Works in the service process next to the writer and
@@ -70,12 +64,7 @@ class Reader implements EmbeddedReader {
 
   async search(req: SearchRequest): Promise<SearchResult> {
     this.assertOpen();
-    if (!Number.isInteger(req.limit) || req.limit < 1) {
-      throw new RangeError(`limit must be a positive integer, got ${req.limit}`);
-    }
-    const order = req.order === 'asc' ? 'asc' : 'desc';
-    const from = req.from !== undefined ? canonicalBound('from', req.from) : undefined;
-    const to = req.to !== undefined ? canonicalBound('to', req.to) : undefined;
+    const { order, from, to } = searchBounds(req);
     const cursor = req.cursor ? decodeCursor(req.cursor) : undefined;
     const filter = toSqlWhere(req.query);
 
