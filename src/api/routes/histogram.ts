@@ -1,6 +1,7 @@
 import { type Static, Type as T } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { HistogramRequest, StoreReader } from '../../core/store.js';
+import { bucketRange } from '../../query/histogram.js';
 import { parseQuery } from '../../query/parser.js';
 import { canonicalFromMillis, parseDuration, parseTimeBound } from '../../query/time.js';
 import { ParameterError } from '../errors.js';
@@ -99,23 +100,9 @@ export function formatInterval(ms: number): string {
   return `${ms}ms`;
 }
 
-/** Milliseconds of a canonical timestamp, rounded down, and whether digits past the millisecond were dropped. */
-function millis(ts: string): { ms: number; exact: boolean } {
-  return { ms: Date.parse(`${ts.slice(0, 23)}Z`), exact: ts.slice(23, 29) === '000000' };
-}
-
-/**
- * How many buckets of `intervalMs` cover [from, to) (canonical bounds), the first starting at
- * `from` rounded down to a multiple of the interval since the epoch (HistogramRequest's rule).
- * Integer arithmetic only: at today's epoch a double cannot hold a nanosecond past a millisecond.
- */
+/** How many buckets of `intervalMs` cover [from, to) (canonical bounds); see bucketRange. */
 export function bucketCount(from: string, to: string, intervalMs: number): number {
-  if (from >= to) return 0;
-  const start = Math.floor(millis(from).ms / intervalMs) * intervalMs;
-  const end = millis(to);
-  // A bucket starting at `to`'s millisecond still holds events when `to` has nanoseconds past it.
-  const endMs = end.exact ? end.ms : end.ms + 1;
-  return Math.ceil((endMs - start) / intervalMs);
+  return bucketRange(from, to, intervalMs).count;
 }
 
 /** The smallest nice interval with at most AUTO_MAX_BUCKETS buckets; the largest if none has. */

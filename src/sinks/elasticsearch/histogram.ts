@@ -1,11 +1,11 @@
 import type { estypes } from '@elastic/elasticsearch';
 import { LogwharfError } from '../../core/errors.js';
 import type { HistogramBucket } from '../../core/store.js';
-import type { QueryNode } from '../../query/ast.js';
 import { type EsQuery, esField } from '../../query/es.js';
-import { parseQuery } from '../../query/parser.js';
-import { UnknownFieldError } from '../../query/sql.js';
+import { bucketRange, NONE_KEY, OTHER_KEY, resolveByField } from '../../query/histogram.js';
 import { canonicalFromMillis } from '../../query/time.js';
+
+export { NONE_KEY, OTHER_KEY, resolveByField };
 
 /**
  * The histogram of the Elasticsearch store, as two searches built and read by pure functions:
@@ -25,9 +25,6 @@ import { canonicalFromMillis } from '../../query/time.js';
  * all as the embedded store answers (src/sinks/embedded/histogram.ts).
  */
 
-export const NONE_KEY = '(none)';
-export const OTHER_KEY = 'other';
-
 /**
  * Elasticsearch refuses a search that would build more than `search.max_buckets` (65,536 by
  * default) buckets; refusing here first says what to change.
@@ -42,22 +39,6 @@ export interface SplitField {
   path: string;
   /** Integer fields: keys come back as numbers and are compared as numbers. */
   numeric: boolean;
-}
-
-/**
- * Resolves `by` the way the query parser resolves a field (short names, any case: `level`,
- * `service`, ...), by parsing `<by>:info`; so short names are defined in one place only.
- */
-export function resolveByField(by: string): string {
-  let node: QueryNode;
-  try {
-    node = parseQuery(`${by}:info`);
-  } catch {
-    throw new UnknownFieldError(by);
-  }
-  if (node.type === 'severity') return 'log.level';
-  if (node.type === 'field' && node.op === 'eq' && node.value === 'info') return node.field;
-  throw new UnknownFieldError(by);
 }
 
 export function splitField(by: string): SplitField {
@@ -97,11 +78,6 @@ export interface BucketPlan {
   count: number;
 }
 
-/** Milliseconds since the epoch of a canonical timestamp, and the nanoseconds beyond them. */
-function epochParts(canonical: string): { ms: number; subMilliNanos: number } {
-  return { ms: Date.parse(`${canonical.slice(0, 23)}Z`), subMilliNanos: Number(canonical.slice(23, 29)) };
-}
-
 /**
  * The buckets between `from` (inclusive) and `to` (exclusive), both canonical. Null when the
  * range is empty. Throws when there would be more than MAX_HISTOGRAM_BUCKETS.
@@ -110,14 +86,8 @@ export function bucketPlan(from: string, to: string, intervalMs: number): Bucket
   if (!Number.isSafeInteger(intervalMs) || intervalMs < 1) {
     throw new RangeError(`intervalMs must be a positive whole number of milliseconds, got ${intervalMs}`);
   }
-  if (to <= from) return null;
-  const f = epochParts(from);
-  const t = epochParts(to);
-  // The last instant in range is one nanosecond before `to`.
-  const lastInstantMs = t.subMilliNanos > 0 ? t.ms : t.ms - 1;
-  const firstMs = Math.floor(f.ms / intervalMs) * intervalMs;
-  const lastMs = Math.floor(lastInstantMs / intervalMs) * intervalMs;
-  const count = (lastMs - firstMs) / intervalMs + 1;
+  const { startMs: firstMs, count } = bucketRange(from, to, intervalMs);
+  if (count === 0) return null;
   if (count > MAX_HISTOGRAM_BUCKETS) {
     throw new LogwharfError(
       'LOGWHARF_ERR_QUERY',
@@ -125,7 +95,7 @@ export function bucketPlan(from: string, to: string, intervalMs: number): Bucket
         `at most ${MAX_HISTOGRAM_BUCKETS} — use a larger interval or a shorter range`,
     );
   }
-  return { firstMs, lastMs, count };
+  return { firstMs, lastMs: firstMs + (count - 1) * intervalMs, count };
 }
 
 interface SearchShape {

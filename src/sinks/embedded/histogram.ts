@@ -6,9 +6,18 @@ import {
   type HistogramResult,
 } from '../../core/store.js';
 import type { QueryNode } from '../../query/ast.js';
+import {
+  bucketRange,
+  millisOf,
+  NONE_KEY,
+  OTHER_KEY,
+  resolveByField as resolveField,
+} from '../../query/histogram.js';
 import { type SqlGroupKey, type SqlParam, toSqlGroupKey, toSqlWhere } from '../../query/sql.js';
 import { canonicalFromMillis } from '../../query/time.js';
 import type { DayFile } from './files.js';
+
+export { millisOf, NONE_KEY, OTHER_KEY, resolveField };
 
 /**
  * Event counts per time bucket, split by one field, over the day files of the embedded store.
@@ -35,40 +44,10 @@ import type { DayFile } from './files.js';
  *   then re-runs a full-text match once per bucket: 3 s instead of 70 ms for a word).
  */
 
-/** The key of events without the field. */
-export const NONE_KEY = '(none)';
-/** The key under which values beyond the top `limit` are summed. */
-export const OTHER_KEY = 'other';
 /** Refused above this many buckets (the API refuses far fewer): they would only cost memory. */
 export const MAX_STORE_BUCKETS = 100_000;
 
 const DAY_MS = 86_400_000;
-
-/**
- * The query language's short field names (DESIGN.md, "Query language"). The same table as the
- * parser's, which does not export it; test/unit/histogram.test.ts checks that they agree.
- */
-const SHORT_FIELDS: Readonly<Record<string, string>> = {
-  service: 'service.name',
-  project: 'compose.project',
-  container: 'container.name',
-  image: 'container.image.name',
-  level: 'log.level',
-  stream: 'stream',
-  host: 'host.name',
-  app: 'log.syslog.appname',
-};
-
-/** A field name as written in `by` (short name, any case, or full path) as its full path. */
-export function resolveField(name: string): string {
-  return SHORT_FIELDS[name.toLowerCase()] ?? name;
-}
-
-/** Milliseconds since the epoch of a canonical timestamp, rounded down, and whether that was exact. */
-export function millisOf(ts: string): { ms: number; exact: boolean } {
-  // Canonical: `YYYY-MM-DDTHH:MM:SS.mmmuuunnnZ`; Date.parse reads 4-digit years 0000..9999 as written.
-  return { ms: Date.parse(`${ts.slice(0, 23)}Z`), exact: ts.slice(23, 29) === '000000' };
-}
 
 export interface BucketPlan {
   /** Start of the first bucket: `from` rounded down to a multiple of the interval. */
@@ -80,13 +59,7 @@ export interface BucketPlan {
 
 /** The buckets of [from, to) (canonical bounds), aligned to multiples of `intervalMs` since the epoch. */
 export function planBuckets(from: string, to: string, intervalMs: number): BucketPlan {
-  const start = millisOf(from);
-  const end = millisOf(to);
-  const startMs = Math.floor(start.ms / intervalMs) * intervalMs;
-  // A bucket starting at `to`'s millisecond still holds events when `to` has nanoseconds past it.
-  const endMs = end.exact ? end.ms : end.ms + 1;
-  const count = from < to ? Math.max(0, Math.ceil((endMs - startMs) / intervalMs)) : 0;
-  return { startMs, intervalMs, count };
+  return { ...bucketRange(from, to, intervalMs), intervalMs };
 }
 
 /** The values with the highest totals, at most `limit`, ties by value so answers are stable. */
