@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { openElasticsearchStore } from '../../src/sinks/elasticsearch/writer.js';
-import { deleteIndices, esClient, esUrl, uniqueIndexPrefix } from '../helpers/elasticsearch.js';
+import { deleteIndices, esClient, esTestConfig, esUrl, uniqueIndexPrefix } from '../helpers/elasticsearch.js';
 import { BIN } from '../helpers/logwharf-process.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -68,15 +68,7 @@ describe('logwharf query on Elasticsearch', () => {
     const prefix = uniqueIndexPrefix();
     const dir = await tempDir('lw-cli-es-');
     const es = await openElasticsearchStore({
-      config: {
-        nodes: [esUrl()],
-        auth: null,
-        ca: null,
-        index_prefix: prefix,
-        bulk_max_bytes: 5242880,
-        max_concurrency: 2,
-        request_timeout: '30s',
-      },
+      config: esTestConfig(prefix),
       dataDir: dir,
       log: pino({ level: 'silent' }),
       template: { replicas: 0 },

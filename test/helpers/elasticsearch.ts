@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from '@elastic/elasticsearch';
+import type { ElasticsearchConfig } from '../../src/config/schema.js';
 
 /**
  * The Elasticsearch the tests use: LOGWHARF_TEST_ES_URL (an existing cluster), else the one
@@ -40,4 +41,18 @@ export async function deleteIndices(prefix: string): Promise<void> {
   const names = Object.keys(found);
   if (names.length > 0) await client.indices.delete({ index: names });
   await client.indices.deleteIndexTemplate({ name: prefix }).catch(() => {});
+}
+
+/** A store config for the test cluster with the schema's defaults, as `loadConfig` would fill them. */
+export function esTestConfig(prefix: string, over: Partial<ElasticsearchConfig> = {}): ElasticsearchConfig {
+  return {
+    nodes: [esUrl()],
+    auth: null,
+    ca: null,
+    index_prefix: prefix,
+    bulk_max_bytes: 5 * 1024 * 1024,
+    max_concurrency: 2,
+    request_timeout: '30s',
+    ...over,
+  };
 }

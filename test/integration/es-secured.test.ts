@@ -9,6 +9,7 @@ import { parseQuery } from '../../src/query/parser.js';
 import { openElasticsearchReader } from '../../src/sinks/elasticsearch/reader.js';
 import { type ElasticsearchStore, openElasticsearchStore } from '../../src/sinks/elasticsearch/writer.js';
 import { makeTestPki, type TestPki } from '../helpers/certs.js';
+import { esTestConfig } from '../helpers/elasticsearch.js';
 import { type EsNode, startDedicatedElasticsearch } from '../helpers/es-node.js';
 import { removeTempDir, tempDir } from '../helpers/tmp.js';
 
@@ -48,16 +49,7 @@ afterAll(async () => {
 });
 
 function config(prefix: string, over: Partial<ElasticsearchConfig>): ElasticsearchConfig {
-  return {
-    nodes: [node.url],
-    auth: null,
-    ca: pki.ca,
-    index_prefix: prefix,
-    bulk_max_bytes: 5 * 1024 * 1024,
-    max_concurrency: 2,
-    request_timeout: '10s',
-    ...over,
-  };
+  return esTestConfig(prefix, { nodes: [node.url], ca: pki.ca, request_timeout: '10s', ...over });
 }
 
 async function open(cfg: ElasticsearchConfig): Promise<ElasticsearchStore> {

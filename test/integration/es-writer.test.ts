@@ -11,7 +11,7 @@ import {
   type ElasticsearchStoreOptions,
   openElasticsearchStore,
 } from '../../src/sinks/elasticsearch/writer.js';
-import { esClient, esUrl, uniqueIndexPrefix } from '../helpers/elasticsearch.js';
+import { esClient, esTestConfig, esUrl, uniqueIndexPrefix } from '../helpers/elasticsearch.js';
 import { tempDir } from '../helpers/tmp.js';
 
 /**
@@ -57,16 +57,7 @@ function newPrefix(): string {
 }
 
 function config(prefix: string, over: Partial<ElasticsearchConfig> = {}): ElasticsearchConfig {
-  return {
-    nodes: [esUrl()],
-    auth: null,
-    ca: null,
-    index_prefix: prefix,
-    bulk_max_bytes: 5 * 1024 * 1024,
-    max_concurrency: 2,
-    request_timeout: '30s',
-    ...over,
-  };
+  return esTestConfig(prefix, over);
 }
 
 interface Opened extends ElasticsearchStore {

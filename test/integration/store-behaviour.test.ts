@@ -6,7 +6,7 @@ import { parseQuery } from '../../src/query/parser.js';
 import { openElasticsearchReader } from '../../src/sinks/elasticsearch/reader.js';
 import { openElasticsearchStore } from '../../src/sinks/elasticsearch/writer.js';
 import { openEmbeddedStore } from '../../src/sinks/embedded/writer.js';
-import { deleteIndices, esClient, esUrl, uniqueIndexPrefix } from '../helpers/elasticsearch.js';
+import { deleteIndices, esClient, esTestConfig, uniqueIndexPrefix } from '../helpers/elasticsearch.js';
 import { removeTempDir, tempDir } from '../helpers/tmp.js';
 
 /**
@@ -135,15 +135,7 @@ beforeAll(async () => {
   embedded = emb.reader;
 
   const es = await openElasticsearchStore({
-    config: {
-      nodes: [esUrl()],
-      auth: null,
-      ca: null,
-      index_prefix: prefix,
-      bulk_max_bytes: 5 * 1024 * 1024,
-      max_concurrency: 2,
-      request_timeout: '30s',
-    },
+    config: esTestConfig(prefix),
     dataDir: dir,
     log: pino({ level: 'silent' }),
     template: { replicas: 0 },
