@@ -20,6 +20,7 @@ import type { ContainerInfo, LogEvent } from '../src/core/event.js';
 import type { QueryNode } from '../src/query/ast.js';
 import type { Durability } from '../src/sinks/embedded/files.js';
 import { openEmbeddedStore } from '../src/sinks/embedded/writer.js';
+import { prng } from './lib/prng.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -31,18 +32,6 @@ const BATCH = Number(arg('batch', '4096'));
 const NAIVE = Number(arg('naive', '20000'));
 const DURABILITY = arg('durability', 'full') as Durability;
 const KEEP = process.argv.includes('--keep');
-
-/** mulberry32: a small deterministic PRNG, so every run inserts the same data. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const rnd = prng(42);
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;

@@ -2,6 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { LogwharfError } from '../core/errors.js';
 import type { Position } from '../core/event.js';
+import { fsyncDir } from '../core/fsync-dir.js';
 
 /**
  * Where each source is up to: for a container, the timestamp and seq of the last line that
@@ -227,18 +228,6 @@ async function atomicWrite(file: string, text: string): Promise<void> {
   }
   await fs.rename(tmp, file);
   await fsyncDir(path.dirname(file));
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  let fh: fs.FileHandle | undefined;
-  try {
-    fh = await fs.open(dir, 'r');
-    await fh.sync();
-  } catch {
-    // Some filesystems refuse fsync on a directory; rename is still atomic there.
-  } finally {
-    await fh?.close();
-  }
 }
 
 /** Temp files of a write that a crash interrupted: never the real positions, safe to remove. */
