@@ -4,8 +4,11 @@
  * the embedded store. Prints lines/s until every line is committed, and this process's CPU
  * seconds per million lines (decode + transform + store).
  *
- *   npm run bench:ingest -- [lines] [--plain]   (default 1000000; needs a Docker engine: npm run services)
+ *   npm run bench:ingest -- [lines] [--plain] [--buffer=disk|disk-nofsync|memory]
+ *   (default 1000000 lines, --buffer=disk; needs a Docker engine: npm run services)
  *
+ * `--buffer` picks the store's buffer: the default disk buffer (fsync always), the disk buffer
+ * with `fsync: never`, or none (`kind: memory`), to measure what the disk buffer costs.
  * `--plain` turns multiline joining and the built-in redaction off, to measure what they cost
  * (run both in a row: these machines are shared and noisy, compare ratios of one session).
  */
@@ -20,6 +23,14 @@ import { dockerClient, ensureTestImage } from '../test/helpers/docker.js';
 
 const lines = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? 1_000_000);
 const plain = process.argv.includes('--plain');
+const bufferArg = process.argv.find((a) => a.startsWith('--buffer='))?.slice('--buffer='.length) ?? 'disk';
+const BUFFERS: Record<string, string> = {
+  disk: '',
+  'disk-nofsync': 'store:\n  buffer:\n    fsync: never\n',
+  memory: 'store:\n  buffer:\n    kind: memory\n',
+};
+if (!(bufferArg in BUFFERS))
+  throw new Error(`--buffer=${bufferArg}: expected one of ${Object.keys(BUFFERS).join(', ')}`);
 const image = await ensureTestImage();
 const docker = dockerClient();
 const dir = await mkdtemp(join(tmpdir(), 'lw-bench-'));
@@ -27,7 +38,8 @@ const file = join(dir, 'logwharf.yaml');
 await writeFile(
   file,
   `data_dir: ${dir}/data\nhttp:\n  listen: null\nsources:\n  docker:\n    project: lwbench\n` +
-    (plain ? 'transforms:\n  multiline:\n    enabled: false\n  redact:\n    builtin: false\n' : ''),
+    (plain ? 'transforms:\n  multiline:\n    enabled: false\n  redact:\n    builtin: false\n' : '') +
+    BUFFERS[bufferArg],
 );
 const service = await startService(loadConfig({ file, env: {} }), pino({ level: 'warn' }));
 const reader = await openEmbeddedReader({ dataDir: join(dir, 'data') });
@@ -52,6 +64,7 @@ console.log(
   JSON.stringify({
     lines,
     transforms: plain ? 'plain (no multiline, no redaction)' : 'default',
+    buffer: bufferArg,
     seconds: Number(seconds.toFixed(2)),
     lines_per_second: Math.round(lines / seconds),
     cpu_seconds_per_million: Number(((cpuSeconds * 1e6) / lines).toFixed(2)),

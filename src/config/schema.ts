@@ -16,6 +16,24 @@ const Duration = T.String({
 });
 const Strict = { additionalProperties: false } as const;
 
+/**
+ * The buffer between the pipeline and one sink (DESIGN.md, "Pipeline"). Positions move once
+ * every sink's buffer has durably taken the events (a `memory` buffer: once the sink has).
+ */
+export const BufferSchema = T.Object(
+  {
+    /** `disk`: segment files under `<data_dir>/buffer/<sink>/`; `memory`: the sink is written directly. */
+    kind: T.Union([T.Literal('disk'), T.Literal('memory')], { default: 'disk' }),
+    /** Unsent bytes at most (disk); when reached, `when_full` applies. */
+    max_bytes: T.Integer({ minimum: 65536, default: 268435456 }),
+    /** `always`: fsync before the events count as taken (survives power loss); `never`: the OS decides (survives a crash of logwharf). */
+    fsync: T.Union([T.Literal('always'), T.Literal('never')], { default: 'always' }),
+    /** `block`: the sources stop reading until there is room (nothing lost); `drop_newest`: new events are dropped and counted. */
+    when_full: T.Union([T.Literal('block'), T.Literal('drop_newest')], { default: 'block' }),
+  },
+  { ...Strict, default: {} },
+);
+
 /** Which containers: each list entry is a glob (`*`, `?`); labels are `key` or `key=value` globs. */
 const ContainerMatch = T.Object(
   {
@@ -138,7 +156,10 @@ export const ForwardSchema = T.Object(
   {
     /** Remote syslog servers that get every event as RFC 5424 (octet-counted over TCP or TLS). */
     syslog: T.Array(
-      T.Object({ target: HostPort, tls: T.Union([ForwardTls, T.Null()], { default: null }) }, Strict),
+      T.Object(
+        { target: HostPort, tls: T.Union([ForwardTls, T.Null()], { default: null }), buffer: BufferSchema },
+        Strict,
+      ),
       { default: [] },
     ),
   },
@@ -185,6 +206,8 @@ const Token = T.Object(
 export const ConfigSchema = T.Object(
   {
     data_dir: T.String({ minLength: 1, default: './data' }),
+    /** SIGTERM/SIGINT: how long a clean stop may take (flush to buffers, save positions) before exiting anyway. */
+    shutdown_timeout: T.Union([Duration], { default: '10s' }),
     http: T.Object(
       {
         listen: T.Union([HostPort, T.Null()], {
@@ -213,6 +236,7 @@ export const ConfigSchema = T.Object(
       {
         kind: T.Union([T.Literal('embedded'), T.Literal('elasticsearch')], { default: 'embedded' }),
         elasticsearch: T.Optional(ElasticsearchSchema),
+        buffer: BufferSchema,
       },
       { ...Strict, default: {} },
     ),
@@ -247,4 +271,5 @@ export type DockerSourceConfig = Static<typeof DockerSourceSchema>;
 export type SyslogSourceConfig = Static<typeof SyslogSourceSchema>;
 export type TransformsConfig = Static<typeof TransformsSchema>;
 export type ForwardConfig = Static<typeof ForwardSchema>;
+export type BufferConfig = Static<typeof BufferSchema>;
 export type ElasticsearchConfig = Static<typeof ElasticsearchSchema>;

@@ -42,6 +42,8 @@ export function semanticProblems(config: unknown): RawProblem[] {
     });
   }
 
+  out.push(...bufferProblems(['store', 'buffer'], store.buffer));
+
   if (store.kind === 'elasticsearch' && store.elasticsearch === undefined) {
     out.push({
       segments: ['store', 'kind'],
@@ -145,6 +147,7 @@ function forwardProblems(forward: Record<string, unknown>): RawProblem[] {
   const targets = forward.syslog;
   if (!Array.isArray(targets)) return out;
   targets.forEach((target, i) => {
+    out.push(...bufferProblems(['forward', 'syslog', String(i), 'buffer'], record(target).buffer));
     const t = record(record(target).tls);
     if ((t.cert === undefined) !== (t.key === undefined)) {
       out.push({
@@ -155,6 +158,22 @@ function forwardProblems(forward: Record<string, unknown>): RawProblem[] {
     }
   });
   return out;
+}
+
+/** A memory buffer never fills (the pipeline's max_in_flight bounds it), so it cannot drop. */
+function bufferProblems(segments: string[], buffer: unknown): RawProblem[] {
+  const b = record(buffer);
+  if (b.kind === 'memory' && b.when_full === 'drop_newest') {
+    return [
+      {
+        segments: [...segments, 'when_full'],
+        at: 'value',
+        message:
+          'drop_newest needs kind: disk: a memory buffer writes to the sink directly and has no room to run out of; use kind: disk with a max_bytes, or when_full: block',
+      },
+    ];
+  }
+  return [];
 }
 
 function errorText(err: unknown): string {

@@ -1,20 +1,18 @@
 import type { Logger } from 'pino';
 import { BatchQueue } from '../buffer/batch-queue.js';
-import { backoffMs } from '../core/backoff.js';
 import type { LogEvent, Position } from '../core/event.js';
 import type { Intake } from '../core/intake.js';
-import type { StoreWriter } from '../core/store.js';
+import { DeliveryAborted } from './deliver.js';
+import type { SinkChannel } from './sink-channel.js';
+
+export type Transform = (events: LogEvent[]) => void;
 
 export interface PipelineOptions {
   /** Runs on every event as it enters (decode, parse, tag); must not throw for any input. */
-  transform: (events: LogEvent[]) => void;
-  writer: StoreWriter;
-  /**
-   * Keeps a batch the store refused for good (durably, before it is acknowledged), so a
-   * rejection never loses events. Without it they are logged, counted and lost.
-   */
-  deadLetter?: (events: readonly LogEvent[], reason: string) => Promise<void>;
-  /** Called after a batch is committed, with the last position per source in that batch. */
+  transform: Transform;
+  /** Every sink, each behind its buffer; a batch counts once all of them have taken it. */
+  sinks: readonly SinkChannel[];
+  /** Called after every sink has taken a batch, with the last position per source in that batch. */
   acknowledge: (positions: Map<string, Position>) => void;
   batchSize: number;
   flushIntervalMs: number;
@@ -24,19 +22,19 @@ export interface PipelineOptions {
 
 export interface PipelineCounters {
   eventsIn: number;
+  /** Events every sink has taken. */
   eventsWritten: number;
-  writeRetries: number;
-  eventsRejected: number;
 }
 
 /**
- * sources -> transform -> bounded queue -> store -> acknowledgement -> checkpoints.
+ * sources -> transform -> bounded queue -> every sink's channel -> acknowledgement -> checkpoints.
  *
- * One batch is written at a time, in arrival order. That order is what lets a source's
- * position advance as soon as a batch commits: every earlier event of that source was in an
- * earlier batch, already committed, so the position never passes an unstored line.
- * A batch that fails retryably is retried (same batch, same order) until it succeeds; the
- * queue behind it fills, and the sources pause once it holds `maxInFlight` events.
+ * One batch is handed over at a time, in arrival order. That order is what lets a source's
+ * position advance as soon as every sink has taken a batch: every earlier event of that source
+ * was in an earlier batch, already taken, so the position never passes an event kept nowhere.
+ * A channel that cannot take a batch (a full disk buffer, a memory channel whose sink is down)
+ * makes the pipeline wait; the queue behind it fills, and the sources pause once it holds
+ * `maxInFlight` events. Retries belong to the channels (src/pipeline/deliver.ts).
  */
 export class Pipeline implements Intake {
   private readonly opts: PipelineOptions;
@@ -48,10 +46,17 @@ export class Pipeline implements Intake {
   /** True while the writer sleeps on an empty queue: the next push must wake it. */
   private idle = false;
   private writerDone: Promise<void> | null = null;
-  readonly counters: PipelineCounters = { eventsIn: 0, eventsWritten: 0, writeRetries: 0, eventsRejected: 0 };
+  private transform: Transform;
+  readonly counters: PipelineCounters = { eventsIn: 0, eventsWritten: 0 };
 
   constructor(opts: PipelineOptions) {
     this.opts = opts;
+    this.transform = opts.transform;
+  }
+
+  /** Replaces the transforms (a reload): events pushed from now on go through the new ones. */
+  setTransform(transform: Transform): void {
+    this.transform = transform;
   }
 
   start(): void {
@@ -60,7 +65,7 @@ export class Pipeline implements Intake {
 
   push(events: LogEvent[]): boolean {
     if (events.length === 0) return this.queue.size < this.opts.maxInFlight;
-    this.opts.transform(events);
+    this.transform(events);
     this.queue.push(events);
     this.counters.eventsIn += events.length;
     if (this.idle || this.queue.size >= this.opts.batchSize) this.wake();
@@ -82,7 +87,11 @@ export class Pipeline implements Intake {
     return this.queue.size;
   }
 
-  /** Writes everything queued, then stops. Sources must be stopped first. Idempotent. */
+  /**
+   * Hands everything queued to the sinks, then stops. Sources must be stopped first. Resolves
+   * early if the channels are closed meanwhile (a stop that ran out of time): what was still
+   * queued is not acknowledged, so the sources replay it. Idempotent.
+   */
   async close(): Promise<void> {
     this.closing = true;
     this.wake();
@@ -109,54 +118,21 @@ export class Pipeline implements Intake {
         await this.sleep(this.opts.flushIntervalMs);
       }
       const batch = this.queue.take(this.opts.batchSize);
-      await this.writeWithRetry(batch);
+      try {
+        await Promise.all(this.opts.sinks.map((sink) => sink.take(batch)));
+      } catch (err) {
+        if (!(err instanceof DeliveryAborted)) throw err;
+        this.opts.log.warn(
+          { queued: batch.length + this.queue.size },
+          'sinks closed before taking every event; the sources re-read them at the next start',
+        );
+        return;
+      }
+      this.counters.eventsWritten += batch.length;
+      this.acknowledge(batch);
       if (this.queue.size < this.opts.maxInFlight / 2 && this.drainListeners.size > 0) {
         for (const l of [...this.drainListeners]) l();
       }
-    }
-  }
-
-  private async writeWithRetry(batch: LogEvent[]): Promise<void> {
-    let failures = 0;
-    for (;;) {
-      let outcome: Awaited<ReturnType<StoreWriter['write']>>;
-      try {
-        outcome = await this.opts.writer.write(batch);
-      } catch (err) {
-        outcome = { status: 'retryable', reason: err instanceof Error ? err.message : String(err) };
-      }
-      if (outcome.status === 'delivered') {
-        this.counters.eventsWritten += batch.length;
-        this.acknowledge(batch);
-        return;
-      }
-      if (outcome.status === 'rejected') {
-        // Not retryable (the store refuses this data for good): never retried forever. Kept in
-        // the dead-letter store first; if even that fails (disk full), retried like a write,
-        // since acknowledging would move positions past events kept nowhere.
-        try {
-          await this.opts.deadLetter?.(batch, outcome.reason);
-        } catch (err) {
-          failures++;
-          this.counters.writeRetries++;
-          this.opts.log.error({ err: String(err) }, 'could not keep a rejected batch aside; retrying');
-          await this.sleep(backoffMs(failures), true);
-          continue;
-        }
-        this.counters.eventsRejected += batch.length;
-        this.opts.log.error(
-          { reason: outcome.reason, events: batch.length },
-          this.opts.deadLetter
-            ? 'store rejected a batch; kept in the dead-letter store'
-            : 'store rejected a batch',
-        );
-        this.acknowledge(batch);
-        return;
-      }
-      failures++;
-      this.counters.writeRetries++;
-      this.opts.log.warn({ reason: outcome.reason, attempt: failures }, 'store write failed; retrying');
-      await this.sleep(backoffMs(failures), true);
     }
   }
 
@@ -176,15 +152,15 @@ export class Pipeline implements Intake {
     }
   }
 
-  /** Waits `ms`, or until woken (new data, close); `uninterruptible` waits out the full time. */
-  private sleep(ms: number, uninterruptible = false): Promise<void> {
+  /** Waits `ms`, or until woken (new data, close). */
+  private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const timer = Number.isFinite(ms) ? setTimeout(() => done(), ms) : null;
       const done = () => {
         if (timer) clearTimeout(timer);
         resolve();
       };
-      if (!uninterruptible) this.wakeWriter = done;
+      this.wakeWriter = done;
     });
   }
 }

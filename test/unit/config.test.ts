@@ -34,6 +34,7 @@ function configOf(text: string | null, env: NodeJS.ProcessEnv = {}) {
   return loadConfig({ file: text === null ? null : yamlFile(text), env, cwd: root });
 }
 
+const BUFFER_DEFAULTS = { kind: 'disk', max_bytes: 268435456, fsync: 'always', when_full: 'block' };
 const DEFAULTS = {
   data_dir: join(root, 'data'),
   http: { listen: '127.0.0.1:8080', auth: null },
@@ -55,7 +56,8 @@ const DEFAULTS = {
     redact: { builtin: true, rules: [] },
   },
   forward: { syslog: [] },
-  store: { kind: 'embedded' },
+  store: { kind: 'embedded', buffer: BUFFER_DEFAULTS },
+  shutdown_timeout: '10s',
   pipeline: { batch_size: 4096, flush_interval: '250ms', max_in_flight: 65536 },
   retention: [{ name: 'default', keep: '14d' }],
 };
@@ -298,6 +300,7 @@ describe('environment overrides', () => {
         max_concurrency: 2,
         request_timeout: '30s',
       },
+      buffer: BUFFER_DEFAULTS,
     });
     expect(config.http.listen).toBe('127.0.0.2:9000');
     expect(config.retention.map((r) => r.name)).toEqual(['short', 'audit']);
@@ -415,6 +418,19 @@ describe('rules across keys', () => {
     const [problem] = problemsOf('sources:\n  docker:\n    host: /var/run/docker.sock\n');
     expect(problem).toMatchObject({ path: 'sources.docker.host', line: 3, column: 11 });
     expect(problem!.message).toContain('unix:///var/run/docker.sock');
+  });
+
+  it('refuses drop_newest on a memory buffer, for the store and for each forwarding target', () => {
+    const [store] = problemsOf('store:\n  buffer: { kind: memory, when_full: drop_newest }\n');
+    expect(store).toMatchObject({ path: 'store.buffer.when_full', line: 2 });
+    expect(store!.message).toContain('drop_newest needs kind: disk');
+    const [target] = problemsOf(
+      'forward:\n  syslog:\n    - { target: "h:514", buffer: { kind: memory, when_full: drop_newest } }\n',
+    );
+    expect(target).toMatchObject({ path: 'forward.syslog[0].buffer.when_full', line: 3 });
+    expect(
+      problemsOf('store:\n  buffer: { kind: disk, when_full: drop_newest, max_bytes: 1048576 }\n'),
+    ).toEqual([]);
   });
 
   it('rejects a port above 65535', () => {

@@ -1,0 +1,164 @@
+import type { Logger } from 'pino';
+import { DiskBuffer } from '../buffer/disk-buffer.js';
+import { backoffMs } from '../core/backoff.js';
+import type { LogEvent } from '../core/event.js';
+import type { SinkStatus } from '../core/status.js';
+import { DeliveryAborted, type DeliveryCounters, deliver } from './deliver.js';
+import type { ChannelSink, SinkChannel } from './sink-channel.js';
+
+export interface DiskChannelOptions {
+  sink: ChannelSink;
+  dir: string;
+  maxBytes: number;
+  fsync: 'always' | 'never';
+  whenFull: 'block' | 'drop_newest';
+  log: Logger;
+}
+
+/**
+ * A sink behind a disk buffer. Two loops that meet only in the buffer:
+ * - `take` (the pipeline's side) appends each batch as one record and resolves once it is
+ *   written (and fsynced under `fsync: always`): from then on the batch survives a crash of
+ *   logwharf, so the pipeline may move the sources' positions past it.
+ * - the drain loop reads the oldest record, delivers it (retrying for as long as the sink
+ *   needs), and only then acknowledges it in the buffer. A crash between delivery and
+ *   acknowledgement sends that record again: harmless for the stores (event ids), a duplicate
+ *   at a remote syslog server, which has nothing to recognise it by.
+ * Memory stays flat however long the sink is down: the buffer holds the backlog on disk and the
+ * drain loop holds one record.
+ *
+ * Full buffer: with `when_full: block` (the default) `take` waits for room, the pipeline's
+ * queue fills and the sources pause: Docker keeps the lines, TCP slows syslog peers. With
+ * `drop_newest` the batch is dropped and counted (`buffer_full`): the user's choice.
+ */
+export class DiskChannel implements SinkChannel {
+  readonly name: string;
+  private readonly opts: DiskChannelOptions;
+  private readonly buffer: DiskBuffer;
+  private readonly counters: DeliveryCounters = { eventsWritten: 0, eventsRejected: 0, writeRetries: 0 };
+  private readonly dropped: Record<string, number> = {};
+  private readonly abort = new AbortController();
+  /** Resolves (null) once closing: waits on the buffer race it, so close() wakes them. */
+  private readonly aborted: Promise<null>;
+  private readonly drained: Promise<void>;
+  private closing: Promise<void> | null = null;
+  private lastDropWarning = 0;
+
+  private constructor(opts: DiskChannelOptions, buffer: DiskBuffer) {
+    this.name = opts.sink.name;
+    this.opts = opts;
+    this.buffer = buffer;
+    this.aborted = new Promise((resolve) =>
+      this.abort.signal.addEventListener('abort', () => resolve(null), { once: true }),
+    );
+    if (buffer.batches > 0) {
+      opts.log.info(
+        { sink: this.name, events: buffer.events, bytes: buffer.bytes, dir: opts.dir },
+        'sending what the disk buffer kept from before the restart',
+      );
+    }
+    this.drained = this.drainLoop();
+  }
+
+  static async open(opts: DiskChannelOptions): Promise<DiskChannel> {
+    const buffer = await DiskBuffer.open({
+      dir: opts.dir,
+      maxBytes: opts.maxBytes,
+      fsync: opts.fsync,
+      log: opts.log,
+    });
+    return new DiskChannel(opts, buffer);
+  }
+
+  async take(batch: readonly LogEvent[]): Promise<void> {
+    if (this.buffer.full()) {
+      if (this.opts.whenFull === 'drop_newest') {
+        this.drop(batch.length, 'buffer_full');
+        return;
+      }
+      await Promise.race([this.buffer.waitForRoom(), this.aborted]);
+    }
+    for (let failures = 1; ; failures++) {
+      if (this.abort.signal.aborted) throw new DeliveryAborted(this.name);
+      try {
+        await this.buffer.append(batch);
+        return;
+      } catch (err) {
+        // ENOSPC and friends: the buffer stays consistent; wait and try again, as for a sink.
+        this.counters.writeRetries++;
+        this.opts.log.error(
+          { sink: this.name, dir: this.opts.dir, err: String(err), attempt: failures },
+          'cannot write to the disk buffer (is the disk full?); retrying',
+        );
+        await Promise.race([new Promise((r) => setTimeout(r, backoffMs(failures))), this.aborted]);
+      }
+    }
+  }
+
+  status(): SinkStatus {
+    const oldest = this.buffer.oldestAppendedAt();
+    return {
+      name: this.name,
+      kind: this.opts.sink.kind,
+      buffer: {
+        kind: 'disk',
+        bytes: this.buffer.bytes,
+        maxBytes: this.opts.maxBytes,
+        events: this.buffer.events,
+        oldestAgeSeconds: oldest === null ? 0 : Math.max(0, (Date.now() - oldest) / 1000),
+      },
+      ...this.counters,
+      dropped: { ...this.dropped },
+    };
+  }
+
+  ready(): Promise<boolean> {
+    return this.opts.sink.writer.ready();
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      // Wakes a drain loop waiting for a record and a `take` waiting for room; a delivery in
+      // flight finishes (and is acknowledged) first, so the buffer closes with nothing pending.
+      this.abort.abort();
+      await this.drained;
+      await this.buffer.close();
+    })();
+    return this.closing;
+  }
+
+  private async drainLoop(): Promise<void> {
+    const signal = this.abort.signal;
+    while (!signal.aborted) {
+      const record = await Promise.race([this.buffer.peek(), this.aborted]);
+      if (!record) return;
+      try {
+        await deliver(record.events, {
+          sink: this.name,
+          writer: this.opts.sink.writer,
+          ...(this.opts.sink.deadLetter ? { deadLetter: this.opts.sink.deadLetter } : {}),
+          counters: this.counters,
+          log: this.opts.log,
+          signal,
+        });
+      } catch (err) {
+        if (err instanceof DeliveryAborted) return;
+        throw err;
+      }
+      // Delivered: the buffer may forget it (a crash before this line only sends it again).
+      await this.buffer.ack();
+    }
+  }
+
+  private drop(events: number, reason: string): void {
+    this.dropped[reason] = (this.dropped[reason] ?? 0) + events;
+    const now = Date.now();
+    if (now - this.lastDropWarning > 10_000) {
+      this.lastDropWarning = now;
+      this.opts.log.warn(
+        { sink: this.name, reason, dropped_total: this.dropped[reason] },
+        'disk buffer full: dropping new events (when_full: drop_newest)',
+      );
+    }
+  }
+}
