@@ -1,14 +1,20 @@
-import type { SourceStatus } from '../core/status.js';
+import type { DockerEngineStatus, SinkStatus, SourceStatus } from '../core/status.js';
 import type { PipelineCounters } from '../pipeline/pipeline.js';
 import type { ElasticsearchWriterCounters } from '../sinks/elasticsearch/writer.js';
 import type { SyslogForwarderCounters } from '../sinks/syslog/forwarder.js';
 import type { SyslogCounters } from '../sources/syslog/source.js';
 import { type MetricFamily, single } from './metrics.js';
+import { sinkFamilies } from './sink-metrics.js';
+import { dockerEngineFamilies, sourceFamilies } from './source-metrics.js';
 
 /** What the service's parts expose for `GET /metrics`; absent parts are simply left out. */
 export interface MetricSources {
   pipeline: { counters: PipelineCounters; queued: number };
   sources: () => SourceStatus[];
+  /** The Docker source's engine connection (DockerSource.engine), when the Docker source is on. */
+  docker?: () => DockerEngineStatus;
+  /** Every sink and its buffer. */
+  sinks?: () => SinkStatus[];
   syslog?: SyslogCounters;
   deadLetters: () => number;
   elasticsearch?: ElasticsearchWriterCounters;
@@ -17,8 +23,9 @@ export interface MetricSources {
 
 /**
  * The metric families of one scrape. Names follow Prometheus conventions: `logwharf_` prefix,
- * `_total` counters, labels for the source or sink. Every drop or rejection has its counter
- * with a reason (STYLE.md), so an alert can be written on it.
+ * `_total` on counters and only there, base units in the name (`_seconds`, `_bytes`), what
+ * varies (source, sink, reason) in labels, not in names. Every drop or rejection has its
+ * counter with a reason (STYLE.md), so an alert can be written on it. README.md lists them.
  */
 export function collectServiceMetrics(m: MetricSources): MetricFamily[] {
   const p = m.pipeline.counters;
@@ -31,21 +38,9 @@ export function collectServiceMetrics(m: MetricSources): MetricFamily[] {
     ),
     single(
       'logwharf_pipeline_events_written_total',
-      'Events every sink has taken.',
+      'Events every sink has taken (into its buffer, or delivered for a memory buffer).',
       'counter',
       p.eventsWritten,
-    ),
-    single(
-      'logwharf_pipeline_events_rejected_total',
-      'Events a sink refused for good (kept in the dead-letter store).',
-      'counter',
-      p.eventsRejected,
-    ),
-    single(
-      'logwharf_pipeline_write_retries_total',
-      'Batch writes that failed and were retried.',
-      'counter',
-      p.writeRetries,
     ),
     single(
       'logwharf_pipeline_queued_events',
@@ -53,21 +48,17 @@ export function collectServiceMetrics(m: MetricSources): MetricFamily[] {
       'gauge',
       m.pipeline.queued,
     ),
+    // A gauge: the count of what the files hold, read again at start (it falls if they are removed).
     single(
-      'logwharf_dead_letters_total',
+      'logwharf_dead_letter_events',
       'Events kept in the dead-letter store (data_dir/dead-letter).',
-      'counter',
+      'gauge',
       m.deadLetters(),
     ),
-    {
-      name: 'logwharf_source_lines_total',
-      help: 'Lines read, per container or syslog peer.',
-      type: 'counter',
-      samples: m
-        .sources()
-        .map((s) => ({ labels: { kind: s.kind, id: s.id, name: s.name }, value: s.linesRead })),
-    },
+    ...sourceFamilies(m.sources()),
   ];
+  if (m.docker) out.push(...dockerEngineFamilies(m.docker()));
+  if (m.sinks) out.push(...sinkFamilies(m.sinks()));
   if (m.syslog) {
     const s = m.syslog;
     out.push(
@@ -85,8 +76,8 @@ export function collectServiceMetrics(m: MetricSources): MetricFamily[] {
         s.truncated,
       ),
       {
-        name: 'logwharf_syslog_lost_total',
-        help: 'Syslog messages lost, by reason.',
+        name: 'logwharf_syslog_messages_dropped_total',
+        help: 'Syslog messages lost, by reason (per peer: logwharf_source_lines_dropped_total).',
         type: 'counter',
         samples: [
           { labels: { reason: 'peer_closed_mid_frame' }, value: s.lostAtClose },
@@ -98,6 +89,12 @@ export function collectServiceMetrics(m: MetricSources): MetricFamily[] {
         'Malformed octet counts (the connection goes on as newline-framed).',
         'counter',
         s.framingErrors,
+      ),
+      single(
+        'logwharf_syslog_socket_errors_total',
+        'Socket errors on the syslog listeners and connections (resets, TLS handshakes refused).',
+        'counter',
+        s.socketErrors,
       ),
     );
   }
@@ -123,11 +120,17 @@ export function collectServiceMetrics(m: MetricSources): MetricFamily[] {
         e.deadLettered,
       ),
       single('logwharf_elasticsearch_bulk_requests_total', 'Bulk requests sent.', 'counter', e.bulkRequests),
+      single(
+        'logwharf_elasticsearch_bulk_splits_total',
+        'Bulk requests halved after Elasticsearch refused one whole (413 too large, or 400).',
+        'counter',
+        e.splits,
+      ),
       {
         name: 'logwharf_elasticsearch_retries_total',
-        help: 'Writes answered retryable, by the kind of failure.',
+        help: 'Writes answered retryable, by the reason of the failure (connection, status_429, ...).',
         type: 'counter',
-        samples: Object.entries(e.retries).map(([kind, value]) => ({ labels: { kind }, value })),
+        samples: Object.entries(e.retries).map(([reason, value]) => ({ labels: { reason }, value })),
       },
     );
   }
@@ -138,6 +141,18 @@ export function collectServiceMetrics(m: MetricSources): MetricFamily[] {
         help: 'Events forwarded to a syslog server (handed to the kernel).',
         type: 'counter',
         samples: m.forwarders.map((f) => ({ labels: { target: f.target }, value: f.counters.events })),
+      },
+      {
+        name: 'logwharf_forward_bytes_total',
+        help: 'Bytes forwarded to a syslog server, framing included.',
+        type: 'counter',
+        samples: m.forwarders.map((f) => ({ labels: { target: f.target }, value: f.counters.bytes })),
+      },
+      {
+        name: 'logwharf_forward_disconnects_total',
+        help: 'Connections to a syslog server lost (closed, reset, a write failed or stalled).',
+        type: 'counter',
+        samples: m.forwarders.map((f) => ({ labels: { target: f.target }, value: f.counters.disconnects })),
       },
       {
         name: 'logwharf_forward_retries_total',

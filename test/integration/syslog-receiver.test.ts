@@ -134,7 +134,7 @@ describe('bad input costs only itself', () => {
     expect(metric(metrics, 'logwharf_syslog_truncated_total')).toBeGreaterThanOrEqual(1);
     expect(metric(metrics, 'logwharf_syslog_unparsed_total')).toBeGreaterThanOrEqual(1);
     expect(
-      metric(metrics, 'logwharf_syslog_lost_total{reason="peer_closed_mid_frame"}'),
+      metric(metrics, 'logwharf_syslog_messages_dropped_total{reason="peer_closed_mid_frame"}'),
     ).toBeGreaterThanOrEqual(1);
   });
 

@@ -353,6 +353,9 @@ describe('GET /api/v1/sources', () => {
         linesRead: 42,
         lastLineTime: '2024-05-01T11:59:59.123456789Z',
         committedTime: '2024-05-01T11:59:58.000000000Z',
+        lagSeconds: 1.5,
+        reconnects: 2,
+        dropped: { undecodable: 0 },
         compose: { project: 'demo', service: 'web', number: 1 },
       },
       {
@@ -363,6 +366,9 @@ describe('GET /api/v1/sources', () => {
         linesRead: 0,
         lastLineTime: null,
         committedTime: null,
+        lagSeconds: null,
+        reconnects: 0,
+        dropped: { peer_closed_mid_frame: 3 },
       },
     ];
     const res = await get('/api/v1/sources');
@@ -377,6 +383,9 @@ describe('GET /api/v1/sources', () => {
           lines_read: 42,
           last_line_time: '2024-05-01T11:59:59.123456789Z',
           committed_time: '2024-05-01T11:59:58.000000000Z',
+          lag_seconds: 1.5,
+          reconnects: 2,
+          dropped: { undecodable: 0 },
           compose: { project: 'demo', service: 'web', number: 1 },
         },
         {
@@ -387,6 +396,9 @@ describe('GET /api/v1/sources', () => {
           lines_read: 0,
           last_line_time: null,
           committed_time: null,
+          lag_seconds: null,
+          reconnects: 0,
+          dropped: { peer_closed_mid_frame: 3 },
         },
       ],
     });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/api/app.js';
 import { renderMetrics, single } from '../../src/telemetry/metrics.js';
+import { collectServiceMetrics, type MetricSources } from '../../src/telemetry/service-metrics.js';
 import { FakeReader } from '../helpers/fake-reader.js';
 
 /** Prometheus text format, and GET /metrics behind the same tokens as the rest of the API. */
@@ -34,12 +35,12 @@ describe('GET /metrics', () => {
       reader: new FakeReader(),
       status,
       storeReady: async () => true,
-      metrics: () => [single('logwharf_dead_letters_total', 'Dead letters.', 'counter', 2)],
+      metrics: () => [single('logwharf_dead_letter_events', 'Dead letters.', 'gauge', 2)],
     });
     const res = await app.inject('/metrics');
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toContain('text/plain; version=0.0.4');
-    expect(res.body).toContain('logwharf_dead_letters_total 2');
+    expect(res.body).toContain('logwharf_dead_letter_events 2');
     await app.close();
   });
 
@@ -56,5 +57,148 @@ describe('GET /metrics', () => {
       (await app.inject({ url: '/metrics', headers: { authorization: `Bearer ${token}` } })).statusCode,
     ).toBe(200);
     await app.close();
+  });
+});
+
+/** Every part present, so every family of a scrape is rendered. */
+function everything(): MetricSources {
+  return {
+    pipeline: { counters: { eventsIn: 10, eventsWritten: 9 }, queued: 1 },
+    sources: () => [
+      {
+        kind: 'docker',
+        id: 'c1',
+        name: 'demo-web-1',
+        state: 'attached',
+        linesRead: 10,
+        lastLineTime: '2024-05-01T12:00:00.000000000Z',
+        committedTime: '2024-05-01T12:00:00.000000000Z',
+        lagSeconds: 0,
+        reconnects: 1,
+        dropped: { undecodable: 0 },
+      },
+    ],
+    docker: () => ({ connected: true, reconnects: 2 }),
+    sinks: () => [
+      {
+        name: 'store',
+        kind: 'embedded',
+        buffer: { kind: 'disk', bytes: 0, maxBytes: 1024, events: 0, oldestAgeSeconds: 0 },
+        eventsWritten: 9,
+        eventsRejected: 0,
+        writeRetries: 0,
+        dropped: { buffer_full: 0 },
+      },
+    ],
+    syslog: {
+      messages: 1,
+      truncated: 0,
+      unparsed: 0,
+      lostAtClose: 0,
+      framingErrors: 0,
+      socketErrors: 0,
+      udpDroppedBackpressure: 0,
+    },
+    deadLetters: () => 0,
+    elasticsearch: {
+      indexed: 1,
+      duplicates: 0,
+      deadLettered: 0,
+      bulkRequests: 1,
+      splits: 0,
+      retries: { connection: 1 },
+    },
+    forwarders: [
+      {
+        target: '10.0.0.5:6514',
+        counters: {
+          events: 1,
+          batches: 1,
+          bytes: 100,
+          connects: 1,
+          disconnects: 0,
+          retryable: { connect: 0, write: 0, timeout: 0, closed: 0 },
+          rejected: 0,
+        },
+      },
+    ],
+  };
+}
+
+describe('the names of every metric (Prometheus conventions)', () => {
+  const families = collectServiceMetrics(everything());
+
+  it('are logwharf_ snake case, each once', () => {
+    const names = families.map((f) => f.name);
+    expect(new Set(names).size).toBe(names.length);
+    for (const n of names) expect(n).toMatch(/^logwharf_[a-z0-9]+(_[a-z0-9]+)*$/);
+  });
+
+  it('end in _total exactly when they are counters', () => {
+    for (const f of families) expect(f.name.endsWith('_total')).toBe(f.type === 'counter');
+  });
+
+  it('use base units, and no unit in a label or a label in a name', () => {
+    for (const f of families) {
+      expect(f.name).not.toMatch(/_(ms|milliseconds|minutes|kb|mb|kilobytes|megabytes)(_|$)/);
+      expect(f.name).not.toMatch(/_(docker|syslog|elasticsearch|embedded)_(lines|events)_/);
+      expect(f.help.length).toBeGreaterThan(10);
+      for (const s of f.samples)
+        for (const k of Object.keys(s.labels ?? {}))
+          expect(k).toMatch(/^(kind|id|name|reason|sink|buffer|target)$/);
+    }
+  });
+
+  it('list the whole scrape', () => {
+    expect(families.map((f) => `${f.name} ${f.type}`)).toEqual([
+      'logwharf_pipeline_events_in_total counter',
+      'logwharf_pipeline_events_written_total counter',
+      'logwharf_pipeline_queued_events gauge',
+      'logwharf_dead_letter_events gauge',
+      'logwharf_source_lines_total counter',
+      'logwharf_source_lag_seconds gauge',
+      'logwharf_source_reconnects_total counter',
+      'logwharf_source_lines_dropped_total counter',
+      'logwharf_docker_engine_connected gauge',
+      'logwharf_docker_engine_reconnects_total counter',
+      'logwharf_sink_events_written_total counter',
+      'logwharf_sink_events_rejected_total counter',
+      'logwharf_sink_write_retries_total counter',
+      'logwharf_sink_events_dropped_total counter',
+      'logwharf_sink_buffer_bytes gauge',
+      'logwharf_sink_buffer_max_bytes gauge',
+      'logwharf_sink_buffer_events gauge',
+      'logwharf_sink_buffer_oldest_age_seconds gauge',
+      'logwharf_syslog_messages_total counter',
+      'logwharf_syslog_unparsed_total counter',
+      'logwharf_syslog_truncated_total counter',
+      'logwharf_syslog_messages_dropped_total counter',
+      'logwharf_syslog_framing_errors_total counter',
+      'logwharf_syslog_socket_errors_total counter',
+      'logwharf_elasticsearch_indexed_total counter',
+      'logwharf_elasticsearch_duplicates_total counter',
+      'logwharf_elasticsearch_dead_lettered_total counter',
+      'logwharf_elasticsearch_bulk_requests_total counter',
+      'logwharf_elasticsearch_bulk_splits_total counter',
+      'logwharf_elasticsearch_retries_total counter',
+      'logwharf_forward_events_total counter',
+      'logwharf_forward_bytes_total counter',
+      'logwharf_forward_disconnects_total counter',
+      'logwharf_forward_retries_total counter',
+    ]);
+  });
+
+  it('leave out the parts that are off', () => {
+    const m = everything();
+    const names = collectServiceMetrics({
+      ...m,
+      docker: undefined,
+      sinks: undefined,
+      syslog: undefined,
+      elasticsearch: undefined,
+      forwarders: [],
+    }).map((f) => f.name);
+    expect(names.some((n) => /^logwharf_(docker|sink|syslog|elasticsearch|forward)_/.test(n))).toBe(false);
+    expect(names).toContain('logwharf_source_lag_seconds');
   });
 });

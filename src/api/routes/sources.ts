@@ -16,6 +16,11 @@ export const SourceJson = T.Object({
   lines_read: T.Integer(),
   last_line_time: T.Union([T.String(), T.Null()]),
   committed_time: T.Union([T.String(), T.Null()]),
+  /** Seconds the oldest line read and not yet committed has waited; 0 when caught up; null when not measured (syslog). */
+  lag_seconds: T.Union([T.Number(), T.Null()]),
+  reconnects: T.Integer(),
+  /** Lines lost, by reason. */
+  dropped: T.Record(T.String(), T.Integer()),
   compose: T.Optional(
     T.Object({
       project: T.Optional(T.String()),
@@ -42,6 +47,9 @@ export function toSourceJson(s: SourceStatus): SourceJson {
     lines_read: s.linesRead,
     last_line_time: s.lastLineTime,
     committed_time: s.committedTime,
+    lag_seconds: s.lagSeconds,
+    reconnects: s.reconnects,
+    dropped: { ...s.dropped },
     ...(s.compose !== undefined ? { compose: { ...s.compose } } : {}),
   };
 }

@@ -5,6 +5,7 @@ import type { ContainerInfo, LogEvent, Position, Stream } from '../../core/event
 import { FACILITY_DAEMON, SEVERITY } from '../../core/event.js';
 import type { Intake } from '../../core/intake.js';
 import type { SourceStatus } from '../../core/status.js';
+import { lagSeconds, PendingLines } from '../../telemetry/lag.js';
 import { DockerLogDecoder } from './frames.js';
 import { RecentIds } from './recent-ids.js';
 import { dockerEventId, marginBefore, sinceParam } from './since.js';
@@ -18,6 +19,8 @@ export interface FollowerOptions {
   maxLineBytes: number;
   /** The last committed position from an earlier run, if any. */
   resumeFrom: Position | undefined;
+  /** The committed position now (the checkpoint store), to forget committed lines as reading goes on. */
+  committed?: () => Position | undefined;
   log: Logger;
 }
 
@@ -41,6 +44,13 @@ export class ContainerFollower {
   /** The newest timestamp read in this process: only lines up to it can be re-reads. */
   private newestRead = '';
   private linesRead = 0;
+  /** Lines read and not yet committed, for the lag (telemetry/lag.ts). */
+  private readonly pending = new PendingLines();
+  private reconnects = 0;
+  /** The next attach is a re-attach (the stream was lost while the container ran, or the engine went away). */
+  private reattach = false;
+  /** Stream bytes that could not be decoded into lines and were skipped (each loses part of a line at least). */
+  private undecodable = 0;
   private stream: NodeJS.ReadableStream | null = null;
   private running = false;
   private stopped = false;
@@ -63,7 +73,7 @@ export class ContainerFollower {
     this.lastRead = opts.resumeFrom;
   }
 
-  status(committed: Position | undefined): SourceStatus {
+  status(committed: Position | undefined, now = Date.now()): SourceStatus {
     const c = this.container;
     return {
       kind: 'docker',
@@ -73,6 +83,9 @@ export class ContainerFollower {
       linesRead: this.linesRead,
       lastLineTime: this.lastRead?.timestamp ?? null,
       committedTime: committed?.timestamp ?? null,
+      lagSeconds: lagSeconds(now, this.pending.oldest(committed)),
+      reconnects: this.reconnects,
+      dropped: { undecodable: this.undecodable },
       ...(c.composeProject !== undefined
         ? { compose: { project: c.composeProject, service: c.composeService, number: c.composeNumber } }
         : {}),
@@ -139,9 +152,11 @@ export class ContainerFollower {
       if (this.stopped) return;
       // The stream is over: find out why before deciding to re-attach.
       let running: boolean;
+      let restarting = false;
       try {
         const info = await this.opts.docker.getContainer(this.container.id).inspect();
         running = info.State.Running || info.State.Restarting;
+        restarting = info.State.Restarting;
         failures = 0;
       } catch (err) {
         if (isStatus(err, 404)) {
@@ -150,6 +165,7 @@ export class ContainerFollower {
         }
         // Engine unreachable: keep trying with backoff; discovery pokes us when it is back.
         this.state = 'reconnecting';
+        this.reattach = true;
         failures++;
         await this.pause(backoffMs(failures));
         continue;
@@ -160,6 +176,8 @@ export class ContainerFollower {
         if (ended === 'error' || Date.now() - attachedAt < 1000) failures++;
         else failures = 0;
         this.state = 'reconnecting';
+        // A stream lost under a running container; a restart policy restarting it is its own doing.
+        this.reattach = !restarting;
         if (failures > 0) await this.pause(backoffMs(failures));
         continue;
       }
@@ -176,7 +194,9 @@ export class ContainerFollower {
         continue;
       }
       // Read to the end: wait until discovery sees it start again (same id, so we resume).
+      // The attach after that start is the container's, not a reconnect.
       this.state = 'detached';
+      this.reattach = false;
       await this.pause(Number.POSITIVE_INFINITY);
     }
   }
@@ -191,6 +211,22 @@ export class ContainerFollower {
       };
       this.wake = done;
     });
+  }
+
+  /** Remembers a hand-over's first and last timed line until the store commits them (the lag). */
+  private trackPending(events: readonly LogEvent[]): void {
+    let i = 0;
+    while (i < events.length && events[i]!.sourceKey === undefined) i++;
+    let j = events.length - 1;
+    while (j > i && events[j]!.sourceKey === undefined) j--;
+    const first = events[i];
+    const last = events[j];
+    if (first === undefined || last === undefined || first.sourceKey === undefined) return;
+    this.pending.add(
+      { timestamp: first.timestamp, seq: first.seq ?? 0 },
+      { timestamp: last.timestamp, seq: last.seq ?? 0 },
+      this.opts.committed?.(),
+    );
   }
 
   private forgetOutsideMargin(): void {
@@ -221,6 +257,10 @@ export class ContainerFollower {
     }
     this.stream = stream;
     this.state = 'attached';
+    if (this.reattach) {
+      this.reattach = false;
+      this.reconnects++;
+    }
 
     const host = this.opts.hostName();
     const service = c.composeService ?? c.name;
@@ -274,6 +314,10 @@ export class ContainerFollower {
       },
       onGarbage: (reason: string, bytes: number) => {
         untimed = true;
+        // Counted as a drop: bytes of log lines skipped (a stream out of sync, or cut inside a
+        // frame). Not a line without its timestamp (kept, stamped now), nor stdin or
+        // daemon-error frames (no log lines in them).
+        if (LOSES_LINE_BYTES.test(reason)) this.undecodable++;
         this.opts.log.warn({ container: c.name, reason, bytes }, 'unexpected bytes in the log stream');
       },
     });
@@ -283,6 +327,7 @@ export class ContainerFollower {
       const events = batch;
       batch = [];
       this.linesRead += events.length;
+      this.trackPending(events);
       this.forgetOutsideMargin();
       if (!this.opts.intake.push(events) && !this.paused) {
         // Backpressure: stop reading; Docker keeps the lines in its log file meanwhile.
@@ -328,6 +373,8 @@ export class ContainerFollower {
 }
 
 const MAX_REMEMBERED_IDS = 500_000;
+/** frames.ts's reports of skipped bytes that belonged to log lines (not stdin or daemon-error frames). */
+const LOSES_LINE_BYTES = /out of sync|ended inside a frame/;
 
 function isStatus(err: unknown, status: number): boolean {
   return (err as { statusCode?: number })?.statusCode === status;
