@@ -23,7 +23,10 @@ async function main(argv: string[]): Promise<number> {
     case 'run': {
       const { values } = parseArgs({ args: rest, options: { config: { type: 'string' } }, strict: true });
       const { runCommand } = await import('./cli/run.js');
-      return runCommand({ config: values.config });
+      // Exits here rather than when the event loop empties: a stop that ran out of time, or was
+      // cut short by a second signal, leaves handles open (a store write, a socket), and a
+      // daemon must end when its signal contract says so.
+      return process.exit(await runCommand({ config: values.config }));
     }
     case 'query': {
       const { values, positionals } = parseArgs({

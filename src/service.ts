@@ -2,13 +2,15 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { buildApp } from './api/app.js';
 import { PositionStore } from './checkpoint/positions.js';
-import type { Config } from './config/schema.js';
+import type { CheckResult } from './config/load.js';
+import type { Config, DockerSourceConfig, SyslogSourceConfig } from './config/schema.js';
 import { splitHostPort } from './config/semantic.js';
-import type { StoreWriter } from './core/store.js';
+import { type BufferedSink, forwarderBufferName, openChannels } from './pipeline/open-channels.js';
 import { Pipeline } from './pipeline/pipeline.js';
+import type { SinkChannel } from './pipeline/sink-channel.js';
 import { parseDuration } from './query/time.js';
+import { applyReload, multilineConfigOf, type ReloadResult } from './reload.js';
 import { ElasticsearchWriter } from './sinks/elasticsearch/writer.js';
-import { FanoutWriter, type NamedSink } from './sinks/fanout.js';
 import { openStore } from './sinks/open-store.js';
 import { openSyslogForwarder } from './sinks/syslog/forwarder.js';
 import { engineAddress } from './sources/docker/client.js';
@@ -26,6 +28,17 @@ export interface Service {
   syslogAddresses: BoundAddresses;
   /** Stops the sources, writes what is queued, saves positions, closes the store. Idempotent. */
   stop(): Promise<void>;
+  /**
+   * Reads the configuration again (ServiceOptions.configSource) and applies what can change
+   * while running (src/reload.ts); a bad one is rejected and the one in force stays. Reloads
+   * run one at a time; never rejects.
+   */
+  reload(): Promise<ReloadResult>;
+}
+
+export interface ServiceOptions {
+  /** Loads the configuration for reload(), as at start; without it reload() re-applies the start config. */
+  configSource?: () => CheckResult;
 }
 
 /**
@@ -33,10 +46,19 @@ export interface Service {
  * here: sinks (store, forwarders) -> checkpoints -> pipeline (transforms) -> multiline ->
  * sources -> HTTP API.
  */
-export async function startService(config: Config, log: Logger): Promise<Service> {
+export async function startService(config: Config, log: Logger, opts: ServiceOptions = {}): Promise<Service> {
   warnUnbuiltParts(config, log);
   const store = await openStore(config, log);
-  const sinks: NamedSink[] = [{ name: 'store', writer: store.writer }];
+  const sinks: BufferedSink[] = [
+    {
+      name: 'store',
+      kind: store.kind,
+      writer: store.writer,
+      deadLetter: (events, reason) => store.deadLetters.write(events, reason, store.kind),
+      bufferName: 'store',
+      buffer: config.store.buffer,
+    },
+  ];
   const forwarders: MetricSources['forwarders'] = [];
   for (const target of config.forward.syslog) {
     const { host, port } = splitHostPort(target.target)!;
@@ -53,20 +75,36 @@ export async function startService(config: Config, log: Logger): Promise<Service
         : null,
       log,
     });
-    sinks.push({ name: `syslog ${target.target}`, writer });
+    sinks.push({
+      name: `syslog ${target.target}`,
+      kind: 'syslog',
+      writer,
+      deadLetter: (events, reason) => store.deadLetters.write(events, reason, `syslog ${target.target}`),
+      bufferName: forwarderBufferName(target.target),
+      buffer: target.buffer,
+    });
     forwarders.push({ target: target.target, counters: writer.counters });
   }
-  // Every sink must take a batch before positions move past it (DESIGN.md, "Pipeline").
-  const writer: StoreWriter = sinks.length === 1 ? store.writer : new FanoutWriter(sinks);
+  const closeSinks = async () => {
+    for (const sink of sinks.slice(1)) await sink.writer.close();
+    await store.close();
+  };
+  // Every sink's buffer must take a batch before positions move past it (DESIGN.md, "Pipeline").
+  let channels: SinkChannel[];
+  try {
+    channels = await openChannels(sinks, config.data_dir, log);
+  } catch (err) {
+    await closeSinks();
+    throw err;
+  }
   const positions = await PositionStore.open(config.data_dir, { log });
 
   const pipeline = new Pipeline({
     transform: createTransform({ config: config.transforms, log }),
-    writer,
-    deadLetter: (events, reason) => store.deadLetters.write(events, reason, store.kind),
+    sinks: channels,
     acknowledge: (last) => {
       for (const [key, pos] of last) positions.advance(key, pos);
-      // Saved after the commit, never before: a crash replays lines, it never skips them.
+      // Saved after the sinks took the events, never before: a crash replays lines, never skips them.
       positions.flush().catch((err) => log.error({ err: String(err) }, 'could not save positions'));
     },
     batchSize: config.pipeline.batch_size,
@@ -78,26 +116,24 @@ export async function startService(config: Config, log: Logger): Promise<Service
   // Joins stack traces before the pipeline's per-event transforms; holds lines across calls.
   const multiline = new MultilineStage({
     next: pipeline,
-    config: {
-      enabled: config.transforms.multiline.enabled,
-      flushAfterMs: parseDuration(config.transforms.multiline.flush_after),
-      maxLines: config.transforms.multiline.max_lines,
-      maxBytes: config.sources.docker.max_line_bytes,
-      rules: config.transforms.multiline.rules,
-    },
+    config: multilineConfigOf(config),
     log,
   });
 
-  let docker: DockerSource | null = null;
-  if (config.sources.docker.enabled) {
-    docker = new DockerSource({
-      config: config.sources.docker,
-      address: engineAddress(config.sources.docker.host),
+  const newDocker = (dockerConfig: DockerSourceConfig) =>
+    new DockerSource({
+      config: dockerConfig,
+      address: engineAddress(dockerConfig.host),
       intake: multiline,
       committed: (id) => positions.get(id),
       onGone: (id) => multiline.forget(id),
       log,
     });
+  const newSyslog = (syslogConfig: SyslogSourceConfig) =>
+    new SyslogSource({ config: syslogConfig, intake: pipeline, log });
+  let docker: DockerSource | null = null;
+  if (config.sources.docker.enabled) {
+    docker = newDocker(config.sources.docker);
     docker.start();
     pruneRemovedContainers(docker, positions, log);
   }
@@ -105,7 +141,7 @@ export async function startService(config: Config, log: Logger): Promise<Service
   let syslog: SyslogSource | null = null;
   let syslogAddresses: BoundAddresses = {};
   if (config.sources.syslog.enabled) {
-    syslog = new SyslogSource({ config: config.sources.syslog, intake: pipeline, log });
+    syslog = newSyslog(config.sources.syslog);
     try {
       syslogAddresses = await syslog.start();
     } catch (err) {
@@ -114,8 +150,8 @@ export async function startService(config: Config, log: Logger): Promise<Service
       await syslog.stop();
       await multiline.close();
       await pipeline.close();
-      for (const sink of sinks.slice(1)) await sink.writer.close();
-      await store.close();
+      await Promise.all(channels.map((c) => c.close()));
+      await closeSinks();
       throw err;
     }
   }
@@ -140,6 +176,8 @@ export async function startService(config: Config, log: Logger): Promise<Service
           deadLetters: () => store.deadLetters.count(),
           ...(store.writer instanceof ElasticsearchWriter ? { elasticsearch: store.writer.counters } : {}),
           forwarders,
+          sinks: () => channels.map((c) => c.status()),
+          ...(docker ? { docker: () => docker!.engine() } : {}),
         }),
       logger: false,
     });
@@ -150,22 +188,78 @@ export async function startService(config: Config, log: Logger): Promise<Service
   }
 
   let stopping: Promise<void> | null = null;
-  return {
+  let inForce = config;
+  let reloading: Promise<unknown> = Promise.resolve();
+  const service: Service = {
     httpAddress,
     syslogAddresses,
+    reload() {
+      const run = reloading
+        .then(async (): Promise<ReloadResult> => {
+          if (stopping) {
+            log.warn('reload ignored: logwharf is stopping');
+            return { ok: false, problems: [], applied: [], restartNeeded: [], failed: [] };
+          }
+          const parts = {
+            docker,
+            syslog,
+            syslogAddresses: service.syslogAddresses,
+            pipeline,
+            multiline,
+            newDocker,
+            newSyslog,
+          };
+          const next = opts.configSource ? opts.configSource() : { config: inForce, problems: [] };
+          const { config: applied, result } = await applyReload(parts, inForce, next, log);
+          ({ docker, syslog } = parts);
+          service.syslogAddresses = parts.syslogAddresses;
+          inForce = applied;
+          return result;
+        })
+        .catch((err: unknown): ReloadResult => {
+          log.error({ err: String(err) }, 'reload failed');
+          return {
+            ok: false,
+            problems: [],
+            applied: [],
+            restartNeeded: [],
+            failed: [{ part: '', error: String(err) }],
+          };
+        });
+      reloading = run;
+      return run;
+    },
     stop() {
       stopping ??= (async () => {
+        // A reload under way finishes first: it may be starting a source that must be stopped too.
+        await reloading;
         await Promise.all([docker?.stop(), syslog?.stop()]);
         await multiline.close();
-        await pipeline.close();
+        // What is in memory goes to the sinks' buffers (fast on disk). A sink that cannot take it
+        // (a full buffer, a memory buffer whose sink is down) gets part of the shutdown time;
+        // then the channels close and the rest is re-read at the next start (positions did not
+        // move past it), so the stop stays within shutdown_timeout.
+        const handedOver = pipeline.close();
+        const budgetMs = Math.max(500, parseDuration(config.shutdown_timeout) * 0.6);
+        let timer: NodeJS.Timeout | undefined;
+        const inTime = await Promise.race([
+          handedOver.then(() => true),
+          new Promise<false>((resolve) => {
+            timer = setTimeout(() => resolve(false), budgetMs);
+          }),
+        ]);
+        clearTimeout(timer);
+        if (!inTime) log.warn({ budget_ms: budgetMs }, 'sinks did not take every queued event in time');
+        await Promise.all(channels.map((c) => c.close()));
+        await handedOver;
         await positions.flush();
         await app?.close();
-        for (const sink of sinks.slice(1)) await sink.writer.close();
-        await store.close();
+        await closeSinks();
       })();
       return stopping;
     },
   };
+  return service;
 }
 
 /** Positions of containers the engine no longer has only grow the file: drop them once at start. */

@@ -1,32 +1,154 @@
-import { loadConfig, resolveConfigFile } from '../config/load.js';
-import { startService } from '../service.js';
+import { checkConfig, loadConfig, resolveConfigFile } from '../config/load.js';
+import { parseDuration } from '../query/time.js';
+import { type Service, startService } from '../service.js';
 import { createLogger } from '../telemetry/logger.js';
 
-/** Grace period for SIGTERM/SIGINT before giving up on a clean stop. */
-const STOP_TIMEOUT_MS = 10_000;
+/** A clean stop: everything read is in the buffers or the store, positions saved. */
+export const EXIT_STOPPED = 0;
+/** The stop ran out of shutdown_timeout; what was not saved is read again at the next start. */
+export const EXIT_STOP_TIMEOUT = 1;
+/** A second SIGTERM/SIGINT cut the stop short: 128 + the signal's number, as a shell reports it. */
+export const EXIT_FORCED: Readonly<Record<StopSignal, number>> = { SIGTERM: 143, SIGINT: 130 };
 
-/** `logwharf run`: runs until SIGTERM or SIGINT, then stops cleanly. Resolves with the exit code. */
+type StopSignal = 'SIGTERM' | 'SIGINT';
+
+/** Where signals come from: `process`, or an EventEmitter in tests. */
+export interface SignalSource {
+  on(signal: NodeJS.Signals, listener: () => void): unknown;
+  removeListener(signal: NodeJS.Signals, listener: () => void): unknown;
+}
+
+interface SuperviseLog {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export interface SuperviseOptions {
+  start: () => Promise<Pick<Service, 'stop' | 'reload'>>;
+  /** How long a stop may take before the process exits anyway (shutdown_timeout). */
+  shutdownTimeoutMs: number;
+  signals: SignalSource;
+  log: SuperviseLog;
+  /** Called once the service runs (the "running" log line). */
+  onStarted?: () => void;
+}
+
+/**
+ * `logwharf run`: runs until SIGTERM or SIGINT, then stops cleanly; SIGHUP reloads the
+ * configuration. Resolves with the exit code; main.ts exits the process with it.
+ */
 export async function runCommand(args: { config?: string }): Promise<number> {
-  const config = loadConfig({ file: resolveConfigFile(args.config) });
+  const file = resolveConfigFile(args.config);
+  const config = loadConfig({ file });
   const log = createLogger();
-  const service = await startService(config, log);
-  log.info({ data_dir: config.data_dir }, 'logwharf running');
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-    process.once('SIGINT', () => resolve('SIGINT'));
+  return supervise({
+    // SIGHUP reads the same file and the environment again, exactly as at start.
+    start: () => startService(config, log, { configSource: () => checkConfig({ file }) }),
+    shutdownTimeoutMs: parseDuration(config.shutdown_timeout),
+    signals: process,
+    log,
+    onStarted: () => log.info({ data_dir: config.data_dir, config: file }, 'logwharf running'),
   });
-  log.info({ signal }, 'stopping');
-  const timedOut = await Promise.race([
-    service.stop().then(() => false),
-    new Promise<boolean>((resolve) => setTimeout(() => resolve(true), STOP_TIMEOUT_MS).unref()),
-  ]);
-  if (timedOut) {
-    log.error(
-      { timeout_ms: STOP_TIMEOUT_MS },
-      'stop timed out; exiting anyway (unsaved positions replay on the next start)',
+}
+
+/**
+ * The daemon's signal contract, apart from the process so that it can be tested:
+ *
+ * - SIGTERM / SIGINT: stop reading, hand what is in memory to the buffers or the store, save
+ *   positions, and resolve EXIT_STOPPED; EXIT_STOP_TIMEOUT when that takes longer than
+ *   `shutdownTimeoutMs`. A second SIGTERM/SIGINT during the stop resolves at once with
+ *   EXIT_FORCED (what was not saved yet is read again at the next start: nothing is lost).
+ * - SIGHUP: service.reload() (src/reload.ts); reloads run one after another; ignored while
+ *   stopping.
+ *
+ * The handlers are installed before the service starts: SIGHUP's default action would end the
+ * process, and a SIGTERM during start-up must still lead to a clean stop once it is up (a
+ * SIGHUP then reloads once it is up, as the file may have changed since it was read).
+ */
+export async function supervise(opts: SuperviseOptions): Promise<number> {
+  const { log, signals } = opts;
+  let stopSignal: StopSignal | null = null;
+  let service: Pick<Service, 'stop' | 'reload'> | null = null;
+  let reloadWhenUp = false;
+  const stopRequested = deferred<StopSignal>();
+  const forced = deferred<StopSignal>();
+
+  const onStop = (signal: StopSignal) => () => {
+    if (stopSignal === null) {
+      stopSignal = signal;
+      stopRequested.resolve(signal);
+      return;
+    }
+    log.warn(
+      { signal },
+      `${signal} again while stopping: exiting at once (what was not saved yet is read again at the next start)`,
     );
-    return 1;
+    forced.resolve(signal);
+  };
+  const onTerm = onStop('SIGTERM');
+  const onInt = onStop('SIGINT');
+  const onHup = () => {
+    if (stopSignal !== null) {
+      log.warn({ signal: 'SIGHUP' }, 'SIGHUP while stopping: ignored');
+      return;
+    }
+    if (service === null) {
+      reloadWhenUp = true;
+      return;
+    }
+    log.info({ signal: 'SIGHUP' }, 'SIGHUP: reloading the configuration');
+    void service.reload();
+  };
+  signals.on('SIGTERM', onTerm);
+  signals.on('SIGINT', onInt);
+  signals.on('SIGHUP', onHup);
+  try {
+    const started = opts.start();
+    const up = await Promise.race([started, forced.promise]);
+    if (typeof up === 'string') {
+      // Cut short while starting: whatever started is left to the process's exit.
+      started.catch(() => {});
+      return EXIT_FORCED[up];
+    }
+    service = up;
+    opts.onStarted?.();
+    if (reloadWhenUp && stopSignal === null) onHup();
+
+    const signal = await stopRequested.promise;
+    log.info({ signal, shutdown_timeout_ms: opts.shutdownTimeoutMs }, 'stopping');
+    let timer: NodeJS.Timeout | undefined;
+    const outcome = await Promise.race([
+      up.stop().then(() => 'stopped' as const),
+      forced.promise,
+      new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), opts.shutdownTimeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (outcome === 'stopped') {
+      log.info({ signal }, 'stopped');
+      return EXIT_STOPPED;
+    }
+    if (outcome === 'timeout') {
+      log.error(
+        { shutdown_timeout_ms: opts.shutdownTimeoutMs },
+        'stop timed out (shutdown_timeout); exiting anyway: what was not saved yet is read again at the next start',
+      );
+      return EXIT_STOP_TIMEOUT;
+    }
+    return EXIT_FORCED[outcome];
+  } finally {
+    signals.removeListener('SIGTERM', onTerm);
+    signals.removeListener('SIGINT', onInt);
+    signals.removeListener('SIGHUP', onHup);
   }
-  log.info('stopped');
-  return 0;
+}
+
+function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
 }

@@ -19,6 +19,8 @@ export interface MultilineStageOptions {
 }
 
 interface PerContainer {
+  /** The container these settings were worked out for (reconfigure works them out again). */
+  container: ContainerInfo;
   settings: MultilineSettings;
   /** null when joining is off for this container. */
   stdout: Joiner | null;
@@ -62,7 +64,7 @@ interface PerContainer {
  */
 export class MultilineStage implements Intake {
   private readonly next: Intake;
-  private readonly config: MultilineConfig;
+  private config: MultilineConfig;
   private readonly log: MultilineStageOptions['log'];
   private readonly now: () => number;
   private readonly containers = new Map<string, PerContainer>();
@@ -143,6 +145,45 @@ export class MultilineStage implements Intake {
     this.handOver(out);
   }
 
+  /**
+   * Applies new settings (SIGHUP) to the lines that arrive after it. A container whose settings
+   * stay the same (mode, start pattern, limits) keeps what it holds: an event being joined right
+   * now is not cut. A container whose settings change has its held lines released first, joined
+   * under the old rules: continuing an event under other rules than it began with could join
+   * what the new rules would split (or the reverse), and releasing costs at most one event per
+   * stream cut in two, never a lost or doubled line. Its next line starts under the new rules.
+   */
+  reconfigure(config: MultilineConfig): void {
+    const old = this.config;
+    this.config = config;
+    if (this.closed) return;
+    const limitsChanged = old.maxLines !== config.maxLines || old.maxBytes !== config.maxBytes;
+    const changed: string[] = [];
+    for (const [id, entry] of this.containers) {
+      const next = multilineSettingsFor(entry.container, config);
+      if (limitsChanged || !sameSettings(entry.settings, next)) changed.push(id);
+    }
+    const out: LogEvent[] = [];
+    for (const id of changed) {
+      const entry = this.containers.get(id)!;
+      entry.stdout?.flush(out);
+      entry.stderr?.flush(out);
+    }
+    // Capped while the entries still exist, as in forget().
+    this.capCheckpoints(out);
+    for (const id of changed) this.containers.delete(id);
+    if (changed.length > 0) {
+      this.lastInfo = undefined;
+      this.lastEntry = undefined;
+    }
+    if (old.flushAfterMs !== config.flushAfterMs && this.timer !== null) {
+      // The timer's period follows flushAfterMs.
+      this.stopTimer();
+      this.startTimer();
+    }
+    if (out.length > 0) this.next.push(out);
+  }
+
   /** Releases the streams that have been quiet for flushAfterMs; the timer calls it. */
   private releaseQuiet(): void {
     const now = this.now();
@@ -184,7 +225,16 @@ export class MultilineStage implements Intake {
               maxBytes: this.config.maxBytes,
               ...(settings.start ? { start: settings.start } : {}),
             });
-      entry = { settings, stdout: make(), stderr: make(), sweep: 0, minTs: '', minSeq: 0, cap: undefined };
+      entry = {
+        container: c,
+        settings,
+        stdout: make(),
+        stderr: make(),
+        sweep: 0,
+        minTs: '',
+        minSeq: 0,
+        cap: undefined,
+      };
       this.containers.set(c.id, entry);
     }
     this.lastInfo = c;
@@ -242,6 +292,10 @@ export class MultilineStage implements Intake {
     clearInterval(this.timer);
     this.timer = null;
   }
+}
+
+function sameSettings(a: MultilineSettings, b: MultilineSettings): boolean {
+  return a.mode === b.mode && a.start?.source === b.start?.source && a.start?.flags === b.start?.flags;
 }
 
 /** Starts a sweep at the earliest line the container still holds, on either stream. */

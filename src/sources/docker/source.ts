@@ -4,7 +4,7 @@ import type { DockerSourceConfig } from '../../config/schema.js';
 import { backoffMs } from '../../core/backoff.js';
 import type { ContainerInfo, Position } from '../../core/event.js';
 import type { Intake } from '../../core/intake.js';
-import type { SourceStatus } from '../../core/status.js';
+import type { DockerEngineStatus, SourceStatus } from '../../core/status.js';
 import { dockerClient, type EngineAddress, unreachableMessage } from './client.js';
 import { ContainerFollower } from './follower.js';
 import {
@@ -14,7 +14,7 @@ import {
   type Selection,
   selectContainer,
 } from './select.js';
-import { findSelf } from './self.js';
+import { findSelf, type SelfInfo } from './self.js';
 
 export interface DockerSourceOptions {
   config: DockerSourceConfig;
@@ -40,12 +40,16 @@ export class DockerSource {
   private readonly ignored = new Map<string, string>();
   private hostName = 'unknown';
   private selection: Selection | null = null;
+  /** logwharf's own container and compose project, found once at the first connection. */
+  private self: SelfInfo | null = null;
   private connected = false;
   private stopped = false;
   private eventStream: (NodeJS.ReadableStream & { destroy?: () => void }) | null = null;
   private wake: (() => void) | null = null;
   private loopDone: Promise<void> | null = null;
-  reconnects = 0;
+  /** Connections to the engine made again after one was lost or failed (not the attempts between). */
+  private reconnects = 0;
+  private everConnected = false;
 
   constructor(opts: DockerSourceOptions) {
     this.opts = opts;
@@ -58,6 +62,11 @@ export class DockerSource {
 
   ready(): boolean {
     return this.connected;
+  }
+
+  /** The engine connection, for /metrics. */
+  engine(): DockerEngineStatus {
+    return { connected: this.connected, reconnects: this.reconnects };
   }
 
   statuses(): SourceStatus[] {
@@ -85,6 +94,8 @@ export class DockerSource {
       try {
         await this.session(() => {
           failures = 0;
+          if (this.everConnected) this.reconnects++;
+          this.everConnected = true;
         });
       } catch (err) {
         if (this.stopped) break;
@@ -97,7 +108,6 @@ export class DockerSource {
       this.connected = false;
       if (this.stopped) break;
       failures++;
-      this.reconnects++;
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, backoffMs(failures));
         this.wake = () => {
@@ -115,13 +125,9 @@ export class DockerSource {
     this.hostName = info.Name || this.hostName;
     if (!this.selection) {
       const self = await findSelf(this.docker);
-      const project = self.composeProject ?? this.opts.config.project ?? null;
-      this.selection = {
-        project,
-        include: this.opts.config.include,
-        exclude: this.opts.config.exclude,
-        selfId: self.containerId,
-      };
+      this.self = self;
+      this.selection = this.selectionFor(this.opts.config);
+      const project = this.selection.project;
       this.opts.log.info(
         { project: project ?? '(every compose project)', self: self.containerId?.slice(0, 12) ?? null },
         'Docker source: following containers',
@@ -186,6 +192,60 @@ export class DockerSource {
     );
   }
 
+  /**
+   * Applies new settings (SIGHUP) in place. Followed containers that the new selection keeps
+   * are not touched: their streams go on where they are, which is what keeps a reload from
+   * losing or doubling their lines. Containers it no longer selects stop being followed (what
+   * was read goes on through the pipeline, and their position is saved as usual, so following
+   * them again later resumes there). Containers it newly selects are followed from their saved
+   * position, or from their first line when they have none. `max_line_bytes` applies to the
+   * containers followed from now on; the ones already followed keep the limit they started with.
+   * `host` is not applied here: another engine is another source (a restart).
+   */
+  async reconfigure(config: DockerSourceConfig): Promise<void> {
+    this.opts.config = config;
+    if (this.stopped || !this.selection) return; // not connected yet: the first session uses `config`
+    this.selection = this.selectionFor(config);
+    for (const [id, f] of this.followers) {
+      const c = f.container;
+      const verdict = selectContainer({ id, name: c.name, labels: c.labels }, this.selection);
+      if (verdict.follow) continue;
+      f.stop();
+      this.followers.delete(id);
+      this.opts.log.info(
+        { container: c.name, id: id.slice(0, 12), reason: verdict.reason },
+        'container no longer followed',
+      );
+    }
+    // Containers passed over under the old selection may be selected now: look at them again.
+    this.ignored.clear();
+    let ids: string[];
+    try {
+      ids = (await this.docker.listContainers({ all: true })).map((c) => c.Id);
+    } catch (err) {
+      // The next connection lists every container again, under the new selection.
+      this.opts.log.debug({ err: String(err) }, 'could not list containers after a reconfiguration');
+      return;
+    }
+    for (const id of ids) {
+      if (this.stopped) return;
+      if (this.followers.has(id)) continue;
+      await this.consider(id).catch((err) =>
+        this.opts.log.debug({ err: String(err) }, 'inspect after a reconfiguration failed'),
+      );
+    }
+  }
+
+  private selectionFor(config: DockerSourceConfig): Selection {
+    // Inside a compose project logwharf follows that project, whatever the config says (DESIGN.md).
+    return {
+      project: this.self?.composeProject ?? config.project ?? null,
+      include: config.include,
+      exclude: config.exclude,
+      selfId: this.self?.containerId ?? null,
+    };
+  }
+
   private async consider(id: string): Promise<void> {
     const existing = this.followers.get(id);
     if (existing) {
@@ -201,6 +261,7 @@ export class DockerSource {
       throw err;
     }
     if (this.followers.has(id)) return this.followers.get(id)!.poke();
+    if (this.stopped) return;
     const info = containerInfo(inspect);
     const verdict = selectContainer({ id: info.id, name: info.name, labels: info.labels }, this.selection);
     if (!verdict.follow) {
@@ -215,6 +276,7 @@ export class DockerSource {
       hostName: () => this.hostName,
       maxLineBytes: this.opts.config.max_line_bytes,
       resumeFrom: this.opts.committed(id),
+      committed: () => this.opts.committed(id),
       log: this.opts.log,
     });
     this.followers.set(id, follower);

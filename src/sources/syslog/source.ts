@@ -1,13 +1,35 @@
 import type { Logger } from 'pino';
 import type { SyslogSourceConfig } from '../../config/schema.js';
 import { splitHostPort } from '../../config/semantic.js';
+import { LogwharfError } from '../../core/errors.js';
 import type { LogEvent } from '../../core/event.js';
 import type { Intake } from '../../core/intake.js';
 import type { SourceStatus } from '../../core/status.js';
 import { canonicalFromMillis } from '../../query/time.js';
-import { type BoundAddresses, type Frame, SyslogListeners } from './listeners.js';
+import { type BoundAddresses, type Frame, type ListenerSettings, SyslogListeners } from './listeners.js';
 import { parseSyslog } from './parse.js';
 import { type SyslogPeer, syslogEvent } from './to-event.js';
+
+/** The listeners' part of the config: addresses split, TLS files named. */
+function listenerSettings(config: SyslogSourceConfig): ListenerSettings {
+  const address = (v: string | null) => (v ? splitHostPort(v)! : null);
+  const tlsAddress = config.tls ? splitHostPort(config.tls.listen)! : null;
+  return {
+    udp: address(config.udp),
+    tcp: address(config.tcp),
+    tls:
+      config.tls && tlsAddress
+        ? {
+            ...tlsAddress,
+            cert: config.tls.cert,
+            key: config.tls.key,
+            ...(config.tls.ca ? { ca: config.tls.ca } : {}),
+          }
+        : null,
+    maxMessageBytes: config.max_message_bytes,
+    maxConnections: config.max_connections,
+  };
+}
 
 /** Peers remembered for /api/v1/sources; the oldest is forgotten past this many (UDP senders are unbounded). */
 const MAX_PEERS = 1024;
@@ -26,6 +48,8 @@ export interface SyslogCounters {
 interface PeerState {
   status: SourceStatus;
   openConnections: number;
+  /** Whether a connection from this peer was ever opened: the next one after all closed is a reconnect. */
+  connectedBefore: boolean;
 }
 
 /**
@@ -58,31 +82,20 @@ export class SyslogSource {
   private full = false;
   private lastDropWarning = 0;
   private stopDrain: (() => void) | null = null;
+  /** The settings in force: the configured ones, except listeners a reload could not move. */
+  private config: SyslogSourceConfig;
 
   constructor(opts: { config: SyslogSourceConfig; intake: Intake; log: Logger }) {
     const { config } = opts;
+    this.config = config;
     this.intake = opts.intake;
     this.log = opts.log;
     // Start time in base 36 plus randomness: ids never repeat across restarts of one host.
     this.idPrefix = `sl${Date.now().toString(36)}${Math.floor(Math.random() * 36 ** 4)
       .toString(36)
       .padStart(4, '0')}-`;
-    const address = (v: string | null) => (v ? splitHostPort(v)! : null);
-    const tlsAddress = config.tls ? splitHostPort(config.tls.listen)! : null;
     this.listeners = new SyslogListeners({
-      udp: address(config.udp),
-      tcp: address(config.tcp),
-      tls:
-        config.tls && tlsAddress
-          ? {
-              ...tlsAddress,
-              cert: config.tls.cert,
-              key: config.tls.key,
-              ...(config.tls.ca ? { ca: config.tls.ca } : {}),
-            }
-          : null,
-      maxMessageBytes: config.max_message_bytes,
-      maxConnections: config.max_connections,
+      ...listenerSettings(config),
       onFrames: (frames, peer) => this.receive(frames, peer),
       onConnection: (peer, open) => this.connection(peer, open),
       onProblem: (reason, peer, detail) => this.problem(reason, peer, detail),
@@ -99,6 +112,38 @@ export class SyslogSource {
     return bound;
   }
 
+  /** The settings in force (after a reload that could not move a listener: its old address). */
+  get settings(): SyslogSourceConfig {
+    return this.config;
+  }
+
+  /**
+   * Applies new settings (SIGHUP); see SyslogListeners.reconfigure: only listeners whose address
+   * changed are bound again, limits apply to new connections. Rejects with the listeners that
+   * could not be moved (LOGWHARF_ERR_LISTEN), after applying everything else; those keep their
+   * old address, and `settings` says so. Resolves with the addresses listened on.
+   */
+  async reconfigure(config: SyslogSourceConfig): Promise<BoundAddresses> {
+    const failed = await this.listeners.reconfigure(listenerSettings(config));
+    const kept = new Set(failed.map((f) => f.transport));
+    this.config = {
+      ...config,
+      udp: kept.has('udp') ? this.config.udp : config.udp,
+      tcp: kept.has('tcp') ? this.config.tcp : config.tcp,
+      tls: kept.has('tls') ? this.config.tls : config.tls,
+    };
+    const bound = this.listeners.addresses();
+    this.log.info(bound, 'syslog receiver listening');
+    if (failed.length > 0) {
+      const first = failed[0]!.error;
+      throw new LogwharfError(
+        first instanceof LogwharfError ? first.code : 'LOGWHARF_ERR_LISTEN',
+        failed.map((f) => `${f.error.message}; the ${f.transport} listener stays where it was`).join('\n'),
+      );
+    }
+    return bound;
+  }
+
   /** Closes the listeners; frames already complete are handed to the pipeline first. Idempotent. */
   async stop(): Promise<void> {
     await this.listeners.close();
@@ -107,12 +152,14 @@ export class SyslogSource {
   }
 
   statuses(): SourceStatus[] {
-    return [...this.peers.values()].map((p) => ({ ...p.status }));
+    return [...this.peers.values()].map((p) => ({ ...p.status, dropped: { ...p.status.dropped } }));
   }
 
   private receive(frames: Frame[], peer: SyslogPeer): void {
     if (peer.transport === 'udp' && this.full) {
       this.counters.udpDroppedBackpressure += frames.length;
+      const dropped = this.peerState(peer).status.dropped;
+      dropped.udp_pipeline_full = (dropped.udp_pipeline_full ?? 0) + frames.length;
       const now = Date.now();
       if (now - this.lastDropWarning > 10_000) {
         this.lastDropWarning = now;
@@ -163,8 +210,14 @@ export class SyslogSource {
           linesRead: 0,
           lastLineTime: null,
           committedTime: null,
+          // Syslog has no per-peer acknowledgement; the sinks' oldest buffered age covers it.
+          lagSeconds: null,
+          reconnects: 0,
+          // The losses this transport can have, present at 0 so a rate() sees the first one.
+          dropped: peer.transport === 'udp' ? { udp_pipeline_full: 0 } : { peer_closed_mid_frame: 0 },
         },
         openConnections: 0,
+        connectedBefore: false,
       };
       this.peers.set(key, p);
     }
@@ -184,6 +237,11 @@ export class SyslogSource {
 
   private connection(peer: SyslogPeer, open: boolean): void {
     const p = this.peerState(peer);
+    if (open) {
+      // A peer coming back after all its connections closed; not a second concurrent one.
+      if (p.openConnections === 0 && p.connectedBefore) p.status.reconnects++;
+      p.connectedBefore = true;
+    }
     p.openConnections += open ? 1 : -1;
     p.status.state = p.openConnections > 0 ? 'attached' : 'detached';
   }
@@ -193,13 +251,16 @@ export class SyslogSource {
       case 'truncated':
         this.counters.truncated++;
         return;
-      case 'lost_at_close':
+      case 'lost_at_close': {
         this.counters.lostAtClose++;
+        const dropped = this.peerState(peer).status.dropped;
+        dropped.peer_closed_mid_frame = (dropped.peer_closed_mid_frame ?? 0) + 1;
         this.log.warn(
           { peer: this.peerKey(peer) },
           'syslog peer closed in the middle of a message; that message is lost',
         );
         return;
+      }
       case 'framing_error':
         this.counters.framingErrors++;
         this.log.warn(
