@@ -6,6 +6,9 @@ import type { SinkStatus } from '../core/status.js';
 import { DeliveryAborted, type DeliveryCounters, deliver } from './deliver.js';
 import type { ChannelSink, SinkChannel } from './sink-channel.js';
 
+/** How long close() waits for a delivery in flight. */
+const CLOSE_GRACE_MS = 1000;
+
 export interface DiskChannelOptions {
   sink: ChannelSink;
   dir: string;
@@ -118,10 +121,14 @@ export class DiskChannel implements SinkChannel {
 
   close(): Promise<void> {
     this.closing ??= (async () => {
-      // Wakes a drain loop waiting for a record and a `take` waiting for room; a delivery in
-      // flight finishes (and is acknowledged) first, so the buffer closes with nothing pending.
+      // Wakes a drain loop waiting for a record and a `take` waiting for room. A delivery in
+      // flight gets a moment to finish and be acknowledged; a sink that hangs (a request timeout
+      // of 30 s) must not hold up the stop: its record stays unacknowledged, and is sent again
+      // after the restart (the stores skip it by id).
       this.abort.abort();
-      await this.drained;
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([this.drained, new Promise((r) => (timer = setTimeout(r, CLOSE_GRACE_MS)))]);
+      clearTimeout(timer);
       await this.buffer.close();
     })();
     return this.closing;
