@@ -26,6 +26,9 @@ export class BatchQueue<T> {
       const room = max - out.length;
       if (chunk.length <= room) {
         for (const item of chunk) out.push(item);
+        // Let go of it now, not at the next compaction: 64 chunks of a fast source are tens of
+        // thousands of events, held for nothing (seen as memory growing during a sink outage).
+        this.chunks[this.head] = [];
         this.head++;
       } else {
         for (let i = 0; i < room; i++) out.push(chunk[i]!);

@@ -6,6 +6,8 @@ import type { SinkStatus } from '../core/status.js';
 import { DeliveryAborted, type DeliveryCounters, deliver } from './deliver.js';
 import type { ChannelSink, SinkChannel } from './sink-channel.js';
 
+/** Batches kept as live objects for a reader that keeps up (at most 2 × batch_size events). */
+const HOT_RECORDS = 2;
 /** How long close() waits for a delivery in flight. */
 const CLOSE_GRACE_MS = 1000;
 
@@ -41,8 +43,6 @@ export class DiskChannel implements SinkChannel {
   private readonly counters: DeliveryCounters = { eventsWritten: 0, eventsRejected: 0, writeRetries: 0 };
   private readonly dropped: Record<string, number> = {};
   private readonly abort = new AbortController();
-  /** Resolves (null) once closing: waits on the buffer race it, so close() wakes them. */
-  private readonly aborted: Promise<null>;
   private readonly drained: Promise<void>;
   private closing: Promise<void> | null = null;
   private lastDropWarning = 0;
@@ -51,9 +51,6 @@ export class DiskChannel implements SinkChannel {
     this.name = opts.sink.name;
     this.opts = opts;
     this.buffer = buffer;
-    this.aborted = new Promise((resolve) =>
-      this.abort.signal.addEventListener('abort', () => resolve(null), { once: true }),
-    );
     if (buffer.batches > 0) {
       opts.log.info(
         { sink: this.name, events: buffer.events, bytes: buffer.bytes, dir: opts.dir },
@@ -68,6 +65,9 @@ export class DiskChannel implements SinkChannel {
       dir: opts.dir,
       maxBytes: opts.maxBytes,
       fsync: opts.fsync,
+      // Live copies serve a reader that keeps up; one that lags reads the disk anyway, so more
+      // would only hold memory in proportion to batch_size while a sink is down.
+      hotRecords: HOT_RECORDS,
       log: opts.log,
     });
     return new DiskChannel(opts, buffer);
@@ -79,7 +79,7 @@ export class DiskChannel implements SinkChannel {
         this.drop(batch.length, 'buffer_full');
         return;
       }
-      await Promise.race([this.buffer.waitForRoom(), this.aborted]);
+      await orAbort(this.buffer.waitForRoom(), this.abort.signal);
     }
     for (let failures = 1; ; failures++) {
       if (this.abort.signal.aborted) throw new DeliveryAborted(this.name);
@@ -93,7 +93,7 @@ export class DiskChannel implements SinkChannel {
           { sink: this.name, dir: this.opts.dir, err: String(err), attempt: failures },
           'cannot write to the disk buffer (is the disk full?); retrying',
         );
-        await Promise.race([new Promise((r) => setTimeout(r, backoffMs(failures))), this.aborted]);
+        await orAbort(new Promise((r) => setTimeout(r, backoffMs(failures))), this.abort.signal);
       }
     }
   }
@@ -137,7 +137,7 @@ export class DiskChannel implements SinkChannel {
   private async drainLoop(): Promise<void> {
     const signal = this.abort.signal;
     while (!signal.aborted) {
-      const record = await Promise.race([this.buffer.peek(), this.aborted]);
+      const record = await orAbort(this.buffer.peek(), this.abort.signal);
       if (!record) return;
       try {
         await deliver(record.events, {
@@ -168,4 +168,29 @@ export class DiskChannel implements SinkChannel {
       );
     }
   }
+}
+
+/**
+ * `p`, or null as soon as `signal` aborts. Not `Promise.race` with one long-lived "aborted"
+ * promise: every race leaves a reaction on it that holds the race's result until it settles,
+ * so each batch the drain loop peeked stayed reachable for as long as the channel ran (found
+ * as memory growing with the backlog during an Elasticsearch outage). Here the listener is
+ * removed as soon as `p` settles.
+ */
+function orAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T | null> {
+  if (signal.aborted) return Promise.resolve(null);
+  return new Promise((resolve, reject) => {
+    const onAbort = () => resolve(null);
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (err) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err);
+      },
+    );
+  });
 }
