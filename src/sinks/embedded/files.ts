@@ -84,8 +84,11 @@ export function listDayFiles(dataDir: string): DayFile[] {
  * - WAL: readers (the API, the CLI in another process) never block the writer nor see a
  *   half-written batch; a commit appends to the -wal file instead of rewriting pages.
  * - synchronous: see `Durability` below; the default is FULL.
- * - busy_timeout: a checkpoint or a second process holding a lock makes us wait up to 5 s
- *   before SQLITE_BUSY, which `write()` then reports as retryable.
+ * - busy_timeout: a lock another process holds makes a statement wait up to 5 s before
+ *   SQLITE_BUSY. A write transaction here starts with a read (the highest rowid), and SQLite
+ *   answers a read transaction that cannot become a write one with SQLITE_BUSY at once, busy
+ *   timeout or not; `write()` reports it as retryable and the sink channel's backoff does the
+ *   waiting, which keeps the event loop free (the fault suite holds such a lock for 30 s).
  * - cache_size 16 MiB: the current day's indexes stay in memory; older days are rarely written.
  * - journal_size_limit: after a checkpoint the -wal file is truncated back to 64 MiB at most,
  *   so a burst does not leave a huge file behind.
