@@ -16,6 +16,7 @@ import {
   engineUnreachableMessage,
   type PingResult,
   pingEngine,
+  waitForEngine,
 } from './lib/engine.js';
 import {
   BUSYBOX_PATH,
@@ -25,7 +26,6 @@ import {
   isRoot,
   osDescription,
 } from './lib/host.js';
-import { waitFor } from './lib/poll.js';
 import type { Service, ServiceContext } from './service.js';
 
 export const DOCKERD_LOG = '/var/log/logwharf-dockerd.log';
@@ -163,19 +163,12 @@ export async function startDockerd(opts: StartDockerdOptions): Promise<void> {
     opts.log(`docker: started ${dockerd} (pid ${child.pid}); its log is ${logPath}`);
   }
   try {
-    await waitFor(
-      async () => {
-        const ping = await pingEngine(address, 2000);
-        if (!ping.ok) throw new Error(ping.reason);
-        return true;
-      },
-      {
-        timeoutMs,
-        intervalMs: 250,
-        what: `dockerd to answer at ${address.dockerHost}`,
-        ...(died && { signal: died }),
-      },
-    );
+    await waitForEngine(address, {
+      timeoutMs,
+      intervalMs: 250,
+      what: `dockerd to answer at ${address.dockerHost}`,
+      ...(died && { signal: died }),
+    });
   } catch (err) {
     const tail = await tailFile(logPath);
     throw new Error(

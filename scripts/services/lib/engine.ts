@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
 import { join } from 'node:path';
+import { waitFor } from './poll.js';
 
 export const DEFAULT_SOCKET = '/var/run/docker.sock';
 
@@ -45,6 +46,18 @@ export async function pingEngine(address: EngineAddress, timeoutMs = 3000): Prom
 }
 
 export type PingResult = { ok: true } | { ok: false; reason: string };
+
+/** Polls until the engine answers a ping; `signal` ends the wait early (the daemon died). */
+export async function waitForEngine(
+  address: EngineAddress,
+  o: { timeoutMs: number; intervalMs: number; what: string; signal?: AbortSignal },
+): Promise<void> {
+  await waitFor(async () => {
+    const ping = await pingEngine(address, 2000);
+    if (!ping.ok) throw new Error(ping.reason);
+    return true;
+  }, o);
+}
 
 interface Target {
   client: typeof http | typeof https;
