@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { buildApp } from './api/app.js';
+import { lockDataDir } from './checkpoint/data-dir-lock.js';
 import { PositionStore } from './checkpoint/positions.js';
 import type { CheckResult } from './config/load.js';
 import type { Config, DockerSourceConfig, SyslogSourceConfig } from './config/schema.js';
@@ -47,6 +48,24 @@ export interface ServiceOptions {
  * sources -> HTTP API.
  */
 export async function startService(config: Config, log: Logger, opts: ServiceOptions = {}): Promise<Service> {
+  // One logwharf per data_dir: two would corrupt each other's buffers and positions.
+  const lock = await lockDataDir(config.data_dir);
+  try {
+    const service = await startLocked(config, log, opts);
+    // The same object (reload() updates its syslogAddresses), its stop() also unlocking.
+    const stop = service.stop.bind(service);
+    service.stop = async () => {
+      await stop();
+      await lock.release();
+    };
+    return service;
+  } catch (err) {
+    await lock.release();
+    throw err;
+  }
+}
+
+async function startLocked(config: Config, log: Logger, opts: ServiceOptions): Promise<Service> {
   warnUnbuiltParts(config, log);
   const store = await openStore(config, log);
   const sinks: BufferedSink[] = [
