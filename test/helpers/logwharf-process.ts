@@ -93,14 +93,11 @@ export class LogwharfProcess {
     };
     child.stdout?.on('data', collect);
     child.stderr?.on('data', collect);
-    await waitFor(
-      () => {
-        if (child.exitCode !== null)
-          throw new Error(`logwharf exited with ${child.exitCode}:\n${this.tail()}`);
-        return address;
-      },
-      { timeoutMs: 30_000, what: 'logwharf to listen' },
-    );
+    // A start-up that fails (a bad config, a data_dir in use) fails the wait at once.
+    const died = new AbortController();
+    // 'close', not 'exit': its last words (the error) are read by then.
+    child.once('close', (code) => died.abort(new Error(`logwharf exited with ${code}:\n${this.tail()}`)));
+    await waitFor(() => address, { timeoutMs: 30_000, what: 'logwharf to listen', signal: died.signal });
     this.api = new ApiClient(address);
     await waitFor(async () => (await fetch(`${address}/readyz`).catch(() => null))?.ok, {
       timeoutMs: 30_000,
