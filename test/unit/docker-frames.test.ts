@@ -405,6 +405,34 @@ describe('DockerLogDecoder, garbage', () => {
     expect(garbage).toEqual([{ reason: 'stream ended inside a frame', bytes: 6 }]);
   });
 
+  it('says which skipped bytes belonged to log lines (the follower counts those as dropped)', () => {
+    const flags = (chunks: Buffer[]) => {
+      const seen: Array<[string, boolean]> = [];
+      const d = new DockerLogDecoder({
+        tty: false,
+        maxLineBytes: 1024,
+        onLine: () => {},
+        onGarbage: (reason, _bytes, losesLineBytes) => seen.push([reason, losesLineBytes]),
+        now: () => NOW,
+      });
+      for (const c of chunks) d.push(c);
+      d.end();
+      return seen;
+    };
+    expect(flags([frame(0, 'typed'), frame(3, 'gone\n'), frame(1, 'no timestamp here\n')])).toEqual([
+      ['stdin frame (stream type 0)', false],
+      ['daemon error frame (stream type 3): gone', false],
+      [expect.stringContaining('without timestamp'), false],
+    ]);
+    expect(flags([out('a'), Buffer.from('JUNK JUNK JUNK'), out('b')])).toEqual([
+      [expect.stringContaining('out of sync'), true],
+    ]);
+    expect(flags([out('a'), Buffer.from([1, 0, 0])])).toEqual([['stream ended inside a frame header', true]]);
+    expect(flags([out('cut short here').subarray(0, 8 + 31 + 9)])).toEqual([
+      ['stream ended inside a frame', true],
+    ]);
+  });
+
   it('never throws on random bytes', () => {
     let s = 42;
     const bytes = Buffer.alloc(200_000);

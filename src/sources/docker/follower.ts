@@ -312,12 +312,12 @@ export class ContainerFollower {
         }
         batch.push(e);
       },
-      onGarbage: (reason: string, bytes: number) => {
+      onGarbage: (reason: string, bytes: number, losesLineBytes: boolean) => {
         untimed = true;
         // Counted as a drop: bytes of log lines skipped (a stream out of sync, or cut inside a
         // frame). Not a line without its timestamp (kept, stamped now), nor stdin or
         // daemon-error frames (no log lines in them).
-        if (LOSES_LINE_BYTES.test(reason)) this.undecodable++;
+        if (losesLineBytes) this.undecodable++;
         this.opts.log.warn({ container: c.name, reason, bytes }, 'unexpected bytes in the log stream');
       },
     });
@@ -373,8 +373,6 @@ export class ContainerFollower {
 }
 
 const MAX_REMEMBERED_IDS = 500_000;
-/** frames.ts's reports of skipped bytes that belonged to log lines (not stdin or daemon-error frames). */
-const LOSES_LINE_BYTES = /out of sync|ended inside a frame/;
 
 function isStatus(err: unknown, status: number): boolean {
   return (err as { statusCode?: number })?.statusCode === status;

@@ -31,7 +31,8 @@ import { toCanonicalTimestamp } from '../../query/time.js';
 import { canonicalNow, isCanonicalTimestampAt, isDigit, isTimestampChar, utf8Boundary } from './bytes.js';
 
 export type DockerLineHandler = (stream: Stream, timestamp: string, text: string, truncated: boolean) => void;
-export type DockerGarbageHandler = (reason: string, bytes: number) => void;
+/** `losesLineBytes`: the bytes belonged to log lines (out of sync, cut inside a frame), not a line kept without its timestamp, nor a stdin or daemon-error frame. */
+export type DockerGarbageHandler = (reason: string, bytes: number, losesLineBytes: boolean) => void;
 
 export interface DockerLogDecoderOptions {
   /** The container has a TTY: the body is the raw stream, not the multiplexed one. */
@@ -142,10 +143,10 @@ export class DockerLogDecoder {
   end(): void {
     if (!this.tty) {
       if (this.lost)
-        this.garbage('multiplexed stream out of sync until its end', this.lostBytes + this.hdrLen);
-      else if (this.hdrLen > 0) this.garbage('stream ended inside a frame header', this.hdrLen);
+        this.garbage('multiplexed stream out of sync until its end', this.lostBytes + this.hdrLen, true);
+      else if (this.hdrLen > 0) this.garbage('stream ended inside a frame header', this.hdrLen, true);
       if (this.frameLeft > 0) {
-        this.garbage('stream ended inside a frame', this.frameLeft);
+        this.garbage('stream ended inside a frame', this.frameLeft, true);
         if (this.frameStream === null) this.endSkippedFrame();
       }
       this.hdrLen = 0;
@@ -236,7 +237,7 @@ export class DockerLogDecoder {
         ? `daemon error frame (stream type 3): ${this.skipQuote.trim()}`
         : 'stdin frame (stream type 0)';
     this.skipQuote = '';
-    this.garbage(what, this.skipSize);
+    this.garbage(what, this.skipSize, false);
   }
 
   /** A header made no sense: slide one byte at a time until something looks like a header. */
@@ -267,6 +268,7 @@ export class DockerLogDecoder {
           this.garbage(
             'multiplexed stream out of sync; skipped bytes up to the next frame header',
             this.lostBytes,
+            true,
           );
           this.lost = false;
           this.lostBytes = 0;
@@ -447,7 +449,7 @@ export class DockerLogDecoder {
     const garbage = st.garbage;
     st.open = false;
     st.garbage = false;
-    if (garbage) this.garbage('line without timestamp prefix', rawBytes);
+    if (garbage) this.garbage('line without timestamp prefix', rawBytes, false);
     this.onLine(st.name, ts, text, truncated);
   }
 
@@ -463,7 +465,7 @@ export class DockerLogDecoder {
     st.expect = EXPECT_TS;
   }
 
-  private garbage(reason: string, bytes: number): void {
-    this.onGarbage?.(reason, bytes);
+  private garbage(reason: string, bytes: number, losesLineBytes: boolean): void {
+    this.onGarbage?.(reason, bytes, losesLineBytes);
   }
 }
