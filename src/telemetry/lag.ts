@@ -1,3 +1,4 @@
+import { isAfter } from '../checkpoint/positions.js';
 import type { Position } from '../core/event.js';
 
 /**
@@ -33,7 +34,7 @@ export function timestampMillis(canonical: string): number {
 }
 
 function atOrBefore(a: Position, b: Position): boolean {
-  return a.timestamp < b.timestamp || (a.timestamp === b.timestamp && a.seq <= b.seq);
+  return !isAfter(a, b);
 }
 
 interface Span {
