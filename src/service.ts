@@ -6,6 +6,7 @@ import { PositionStore } from './checkpoint/positions.js';
 import type { CheckResult } from './config/load.js';
 import type { Config, DockerSourceConfig, SyslogSourceConfig } from './config/schema.js';
 import { splitHostPort } from './config/semantic.js';
+import { resolvesWithin } from './core/wait.js';
 import { type BufferedSink, forwarderBufferName, openChannels } from './pipeline/open-channels.js';
 import { Pipeline } from './pipeline/pipeline.js';
 import type { SinkChannel } from './pipeline/sink-channel.js';
@@ -260,14 +261,7 @@ async function startLocked(config: Config, log: Logger, opts: ServiceOptions): P
         // move past it), so the stop stays within shutdown_timeout.
         const handedOver = pipeline.close();
         const budgetMs = Math.max(500, parseDuration(config.shutdown_timeout) * 0.6);
-        let timer: NodeJS.Timeout | undefined;
-        const inTime = await Promise.race([
-          handedOver.then(() => true),
-          new Promise<false>((resolve) => {
-            timer = setTimeout(() => resolve(false), budgetMs);
-          }),
-        ]);
-        clearTimeout(timer);
+        const inTime = await resolvesWithin(handedOver, budgetMs);
         if (!inTime) log.warn({ budget_ms: budgetMs }, 'sinks did not take every queued event in time');
         await Promise.all(channels.map((c) => c.close()));
         await handedOver;

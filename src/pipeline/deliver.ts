@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { backoffMs } from '../core/backoff.js';
 import type { LogEvent } from '../core/event.js';
 import type { StoreWriter, WriteOutcome } from '../core/store.js';
+import { sleep } from '../core/wait.js';
 
 /** What one sink's deliveries have done so far (read by /metrics). */
 export interface DeliveryCounters {
@@ -69,20 +70,6 @@ export async function deliver(batch: readonly LogEvent[], o: DeliverOptions): Pr
     failures++;
     o.counters.writeRetries++;
     o.log.warn({ sink: o.sink, reason: outcome.reason, attempt: failures }, 'sink write failed; retrying');
-    await abortableSleep(backoffMs(failures), o.signal);
+    await sleep(backoffMs(failures), o.signal);
   }
-}
-
-/** Resolves after `ms`, or at once when the signal aborts (the caller checks it). */
-function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

@@ -3,6 +3,7 @@ import { DiskBuffer } from '../buffer/disk-buffer.js';
 import { backoffMs } from '../core/backoff.js';
 import type { LogEvent } from '../core/event.js';
 import type { SinkStatus } from '../core/status.js';
+import { orAbort, resolvesWithin, sleep } from '../core/wait.js';
 import { DeliveryAborted, type DeliveryCounters, deliver } from './deliver.js';
 import type { ChannelSink, SinkChannel } from './sink-channel.js';
 
@@ -93,7 +94,7 @@ export class DiskChannel implements SinkChannel {
           { sink: this.name, dir: this.opts.dir, err: String(err), attempt: failures },
           'cannot write to the disk buffer (is the disk full?); retrying',
         );
-        await orAbort(new Promise((r) => setTimeout(r, backoffMs(failures))), this.abort.signal);
+        await sleep(backoffMs(failures), this.abort.signal);
       }
     }
   }
@@ -126,9 +127,7 @@ export class DiskChannel implements SinkChannel {
       // of 30 s) must not hold up the stop: its record stays unacknowledged, and is sent again
       // after the restart (the stores skip it by id).
       this.abort.abort();
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([this.drained, new Promise((r) => (timer = setTimeout(r, CLOSE_GRACE_MS)))]);
-      clearTimeout(timer);
+      await resolvesWithin(this.drained, CLOSE_GRACE_MS);
       await this.buffer.close();
     })();
     return this.closing;
@@ -168,29 +167,4 @@ export class DiskChannel implements SinkChannel {
       );
     }
   }
-}
-
-/**
- * `p`, or null as soon as `signal` aborts. Not `Promise.race` with one long-lived "aborted"
- * promise: every race leaves a reaction on it that holds the race's result until it settles,
- * so each batch the drain loop peeked stayed reachable for as long as the channel ran (found
- * as memory growing with the backlog during an Elasticsearch outage). Here the listener is
- * removed as soon as `p` settles.
- */
-function orAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T | null> {
-  if (signal.aborted) return Promise.resolve(null);
-  return new Promise((resolve, reject) => {
-    const onAbort = () => resolve(null);
-    signal.addEventListener('abort', onAbort, { once: true });
-    p.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (err) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(err);
-      },
-    );
-  });
 }
