@@ -69,19 +69,10 @@ export function planReload(old: Config, next: Config): ReloadPlan {
   const any = (prefix: readonly string[]) => changed.some(under(prefix));
   const restartOnly = (path: readonly string[]) => RESTART_ONLY.some((prefix) => under(prefix)(path));
 
-  const effective: Config = freeze({
-    ...next,
-    data_dir: old.data_dir,
-    shutdown_timeout: old.shutdown_timeout,
-    http: old.http,
-    store: old.store,
-    forward: old.forward,
-    pipeline: old.pipeline,
-    sources: freeze({
-      ...next.sources,
-      docker: freeze({ ...next.sources.docker, host: old.sources.docker.host }),
-    }),
-  });
+  // The restart-only keys keep their old values, taken from RESTART_ONLY itself so the two
+  // cannot drift apart.
+  let effective = next;
+  for (const path of RESTART_ONLY) effective = withValueAt(effective, path, valueAt(old, path));
   return {
     live: {
       docker: changed.some((p) => under(['sources', 'docker'])(p) && !restartOnly(p)),
@@ -279,6 +270,20 @@ function errorText(err: unknown): string {
 
 function isMapping(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function valueAt(config: unknown, path: readonly string[]): unknown {
+  let v = config;
+  for (const key of path) v = isMapping(v) ? v[key] : undefined;
+  return v;
+}
+
+/** A frozen copy of `config` with `value` at `path`, sharing everything off that path. */
+function withValueAt<T>(config: T, path: readonly string[], value: unknown): T {
+  if (path.length === 0) return value as T;
+  const [key, ...rest] = path as [string, ...string[]];
+  const mapping = config as Record<string, unknown>;
+  return freeze({ ...mapping, [key]: withValueAt(mapping[key], rest, value) }) as T;
 }
 
 function freeze<T extends object>(value: T): T {
