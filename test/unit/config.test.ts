@@ -1,26 +1,15 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { checkConfigCommand } from '../../src/cli/check-config.js';
 import { envNameFor, parseEnvValue, resolveEnvName } from '../../src/config/env.js';
 import { type ConfigProblem, checkConfig, formatProblem, loadConfig } from '../../src/config/load.js';
 import { ConfigSchema } from '../../src/config/schema.js';
 import { propertyPaths } from '../../src/config/schema-walk.js';
 import { LogwharfError } from '../../src/core/errors.js';
+import { yamlFiles } from '../helpers/yaml-files.js';
 
-const root = mkdtempSync(join(tmpdir(), 'logwharf-config-'));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
-
-let files = 0;
-/** Writes a YAML file in a fresh directory and returns its path. */
-function yamlFile(text: string): string {
-  const dir = join(root, `case-${++files}`);
-  mkdirSync(dir);
-  const file = join(dir, 'logwharf.yaml');
-  writeFileSync(file, text);
-  return file;
-}
+const { root, yamlFile } = yamlFiles('logwharf-config-');
 
 /** Problems for a YAML text (and environment), as `LINE:COL: KEY: MESSAGE` without the file. */
 function problemsOf(text: string | null, env: NodeJS.ProcessEnv = {}): ConfigProblem[] {

@@ -1,8 +1,5 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type CheckResult, checkConfig, loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import { LogwharfError } from '../../src/core/errors.js';
@@ -19,18 +16,9 @@ import type { DockerSource } from '../../src/sources/docker/source.js';
 import type { SyslogSource } from '../../src/sources/syslog/source.js';
 import { DEFAULT_MULTILINE_CONFIG, type MultilineConfig } from '../../src/transforms/multiline.js';
 import { MultilineStage } from '../../src/transforms/multiline-stage.js';
+import { yamlFiles } from '../helpers/yaml-files.js';
 
-const root = mkdtempSync(join(tmpdir(), 'logwharf-reload-'));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
-
-let files = 0;
-function yamlFile(text: string): string {
-  const dir = join(root, `case-${++files}`);
-  mkdirSync(dir);
-  const file = join(dir, 'logwharf.yaml');
-  writeFileSync(file, text);
-  return file;
-}
+const { root, yamlFile } = yamlFiles('logwharf-reload-');
 
 function configOf(text: string): Config {
   return loadConfig({ file: yamlFile(text), env: {}, cwd: root });
