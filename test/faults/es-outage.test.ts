@@ -1,9 +1,9 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureTestImage } from '../helpers/docker.js';
 import { type EsNode, startDedicatedElasticsearch } from '../helpers/es-node.js';
-import { metricSum, scrapeMetrics, storedCount, waitForStored } from '../helpers/fault-observe.js';
+import { metricSum, rssMiB, scrapeMetrics, storedCount, waitForStored } from '../helpers/fault-observe.js';
 import { CLEAN, cleanUp, logwharfFor, report, settleProject, verdict } from '../helpers/fault-scenario.js';
 import { SequenceProject } from '../helpers/fault-sequence.js';
 import type { LogwharfProcess } from '../helpers/logwharf-process.js';
@@ -108,19 +108,13 @@ async function floodWave(n: number): Promise<{ bufferMiB: number; rssMiB: number
   });
   let rss = 0;
   for (let i = 0; i < 4; i++) {
-    rss = Math.max(rss, await rssMiB(lw.pid));
+    const now = await rssMiB(lw.pid);
+    if (now === undefined) throw new Error(`no VmRSS for logwharf (pid ${lw.pid}): has it exited?`);
+    rss = Math.max(rss, now);
     await new Promise((r) => setTimeout(r, 250));
   }
   const buffered = metricSum(await scrapeMetrics(lw.api), 'logwharf_sink_buffer_bytes') ?? 0;
   return { bufferMiB: buffered / 2 ** 20, rssMiB: rss };
-}
-
-/** VmRSS of a process, in MiB, from /proc. */
-async function rssMiB(pid: number | undefined): Promise<number> {
-  const status = pid === undefined ? '' : await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
-  const m = /^VmRSS:\s+(\d+) kB/m.exec(status);
-  if (!m) throw new Error(`no VmRSS for logwharf (pid ${pid}): has it exited?`);
-  return Number(m[1]) / 1024;
 }
 
 describe('Elasticsearch down for 30 s during ingest', () => {

@@ -1,8 +1,7 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { metricSum, scrapeMetrics, waitForStored } from '../helpers/fault-observe.js';
+import { metricSum, rssMiB, scrapeMetrics, waitForStored } from '../helpers/fault-observe.js';
 import { CLEAN, cleanUp, logwharfFor, report, settleProject, verdict } from '../helpers/fault-scenario.js';
 import { SequenceProject } from '../helpers/fault-sequence.js';
 import { holdExclusiveLock, type SqliteLock } from '../helpers/fault-sqlite-lock.js';
@@ -54,12 +53,10 @@ afterAll(() =>
   ),
 );
 
-/** VmRSS of a process in KiB, from /proc (undefined when gone or not Linux). */
-async function rssKb(pid: number | undefined): Promise<number | undefined> {
-  if (pid === undefined) return undefined;
-  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
-  const m = /^VmRSS:\s+(\d+) kB/m.exec(status);
-  return m ? Number(m[1]) : undefined;
+/** Lines logwharf has read, and lines the containers have printed, at one moment. */
+interface Reading {
+  read: number;
+  sent: number;
 }
 
 describe('the embedded store locked by another process for 30 s', () => {
@@ -80,8 +77,7 @@ describe('the embedded store locked by another process for 30 s', () => {
     let slowestMetricsMs = 0;
     let bufferPeak = 0;
     /** Lines read and sent when the buffer was first seen full, and at the end of the lock. */
-    let atFull: { read: number; sent: number } | null = null;
-    let atEnd = { read: 0, sent: 0 };
+    const seen: { atFull: Reading | null; atEnd: Reading } = { atFull: null, atEnd: { read: 0, sent: 0 } };
     const rss: number[] = [];
     await waitFor(
       async () => {
@@ -92,10 +88,10 @@ describe('the embedded store locked by another process for 30 s', () => {
         const buffered = metricSum(m, 'logwharf_sink_buffer_bytes') ?? 0;
         bufferPeak = Math.max(bufferPeak, buffered);
         const now = { read: metricSum(m, 'logwharf_source_lines_total') ?? 0, sent: await seq.sentCount() };
-        if (atFull === null && buffered >= MAX_BYTES) atFull = now;
-        atEnd = now;
-        const kb = await rssKb(lw.pid);
-        if (kb !== undefined) rss.push(kb);
+        if (seen.atFull === null && buffered >= MAX_BYTES) seen.atFull = now;
+        seen.atEnd = now;
+        const mib = await rssMiB(lw.pid);
+        if (mib !== undefined) rss.push(mib);
         return Date.now() - lock!.lockedAt >= LOCK_MS;
       },
       { timeoutMs: LOCK_MS + 30_000, intervalMs: 500, what: `the ${LOCK_MS / 1000} s of the lock to pass` },
@@ -103,11 +99,11 @@ describe('the embedded store locked by another process for 30 s', () => {
 
     // The buffer filled to its limit (overshooting by one batch at most), then the sources
     // stopped reading: what the containers printed meanwhile stayed with Docker.
-    expect(atFull, `the buffer reached max_bytes (peak ${bufferPeak})`).not.toBeNull();
+    const { atFull, atEnd } = seen;
+    if (atFull === null) throw new Error(`the buffer never reached max_bytes (peak ${bufferPeak})`);
     expect(bufferPeak).toBeLessThan(MAX_BYTES * 4);
-    const full = atFull as unknown as { read: number; sent: number };
-    const printedSinceFull = atEnd.sent - full.sent;
-    const readSinceFull = atEnd.read - full.read;
+    const printedSinceFull = atEnd.sent - atFull.sent;
+    const readSinceFull = atEnd.read - atFull.read;
     expect(printedSinceFull, 'the containers kept printing while the store was locked').toBeGreaterThan(500);
     // At most what the pipeline's memory holds, plus one chunk per follower.
     expect(
@@ -145,11 +141,11 @@ describe('the embedded store locked by another process for 30 s', () => {
         slowest_metrics_ms: slowestMetricsMs,
         buffer_max_bytes: MAX_BYTES,
         buffer_peak_bytes: bufferPeak,
-        printed_while_full: atEnd.sent - ((atFull as { sent: number } | null) ?? atEnd).sent,
+        printed_while_full: printedSinceFull,
         recovered_after_sigkill_bytes: recovered,
-        read_while_full: atEnd.read - ((atFull as { read: number } | null) ?? atEnd).read,
+        read_while_full: readSinceFull,
         rss_mib_during_lock: rss.length
-          ? `${(Math.min(...rss) / 1024).toFixed(0)}-${(Math.max(...rss) / 1024).toFixed(0)}`
+          ? `${Math.min(...rss).toFixed(0)}-${Math.max(...rss).toFixed(0)}`
           : 'n/a',
       },
       startedAt,

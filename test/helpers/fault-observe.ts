@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 /**
  * Watching a running logwharf from outside during a fault scenario: its Prometheus metrics,
  * a cheap count of stored events, when it has gone quiet, and the final tally.
@@ -126,4 +127,12 @@ export async function settle(o: SettleOptions): Promise<Tally> {
   }
   await waitForQuiet(o.api).catch(() => {});
   return o.collect();
+}
+
+/** VmRSS of a process in MiB, from /proc; undefined when it is gone (or there is no /proc). */
+export async function rssMiB(pid: number | undefined): Promise<number | undefined> {
+  if (pid === undefined) return undefined;
+  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+  const m = /^VmRSS:\s+(\d+) kB/m.exec(status);
+  return m ? Number(m[1]) / 1024 : undefined;
 }
