@@ -51,7 +51,7 @@ async function main(argv: string[]): Promise<number> {
         );
       }
       const { queryCommand } = await import('./cli/query.js');
-      const { openReaderFromConfig } = await import('./cli/open-store.js');
+      const { openReaderFromConfig } = await import('./cli/open-reader.js');
       return queryCommand(
         {
           query: positionals.join(' '),

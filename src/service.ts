@@ -6,14 +6,14 @@ import { PositionStore } from './checkpoint/positions.js';
 import type { CheckResult } from './config/load.js';
 import type { Config, DockerSourceConfig, SyslogSourceConfig } from './config/schema.js';
 import { splitHostPort } from './config/semantic.js';
+import { parseDuration } from './core/duration.js';
 import { resolvesWithin } from './core/wait.js';
 import { type BufferedSink, forwarderBufferName, openChannels } from './pipeline/open-channels.js';
 import { Pipeline } from './pipeline/pipeline.js';
 import type { SinkChannel } from './pipeline/sink-channel.js';
-import { parseDuration } from './query/time.js';
 import { applyReload, multilineConfigOf, type ReloadResult } from './reload.js';
 import { ElasticsearchWriter } from './sinks/elasticsearch/writer.js';
-import { openStore } from './sinks/open-store.js';
+import { openWritableStore } from './sinks/open-writable-store.js';
 import { openSyslogForwarder } from './sinks/syslog/forwarder.js';
 import { engineAddress } from './sources/docker/client.js';
 import { DockerSource } from './sources/docker/source.js';
@@ -68,7 +68,7 @@ export async function startService(config: Config, log: Logger, opts: ServiceOpt
 
 async function startLocked(config: Config, log: Logger, opts: ServiceOptions): Promise<Service> {
   warnUnbuiltParts(config, log);
-  const store = await openStore(config, log);
+  const store = await openWritableStore(config, log);
   const sinks: BufferedSink[] = [
     {
       name: 'store',

@@ -1,5 +1,5 @@
 import { checkConfig, loadConfig, resolveConfigFile } from '../config/load.js';
-import { parseDuration } from '../query/time.js';
+import { parseDuration } from '../core/duration.js';
 import { type Service, startService } from '../service.js';
 import { createLogger } from '../telemetry/logger.js';
 

@@ -1,4 +1,5 @@
 import { type Static, Type as T } from '@sinclair/typebox';
+import { DURATION_PATTERN } from '../core/duration.js';
 
 /**
  * The configuration schema: the one source of the config's types, defaults and runtime
@@ -11,8 +12,8 @@ const HostPort = T.String({
   description: 'host:port',
 });
 const Duration = T.String({
-  pattern: '^[0-9]+(ms|s|m|h|d|w)$',
-  description: 'a duration such as 500ms, 30s, 15m, 2h, 14d',
+  pattern: DURATION_PATTERN,
+  description: 'a duration such as 500ms, 30s, 15m, 2h, 14d, 1h30m',
 });
 const Strict = { additionalProperties: false } as const;
 

@@ -1,8 +1,8 @@
 import type { QueryNode } from '../query/ast.js';
-import { toCanonicalTimestamp } from '../query/time.js';
 import type { EcsDocument } from './ecs.js';
 import { LogwharfError } from './errors.js';
 import type { LogEvent } from './event.js';
+import { toCanonicalTimestamp } from './timestamp.js';
 
 /**
  * What every store offers (the embedded SQLite store now, Elasticsearch later).

@@ -1,14 +1,15 @@
 import { LogwharfError } from '../core/errors.js';
 import { FACILITY_NAMES, SEVERITY_NAMES } from '../core/event.js';
+import { severityOfWord } from '../core/severity-words.js';
 import type { FieldOp } from './ast.js';
 import { type EsQuery, phrasePrefixQuery, phraseQuery } from './es-text.js';
 import { timestampComparison } from './es-time.js';
-import { FieldValueError, SEVERITY_ALIASES, UnknownFieldError } from './sql.js';
+import { FieldValueError, UnknownFieldError } from './fields.js';
 
 /**
  * The query language's fields on the Elasticsearch index layout (src/sinks/elasticsearch:
  * `<prefix>-<class>-YYYY.MM.DD`, documents from `toEcs`). The same field paths as the SQL
- * translator (KNOWN_FIELDS in sql.ts), with the same UnknownFieldError and FieldValueError, so
+ * translator (KNOWN_FIELDS in fields.ts), with the same UnknownFieldError and FieldValueError, so
  * a query means the same on both stores as far as the index mapping allows:
  *
  * - keyword fields: `term`, `prefix`, `range` — exact and case-sensitive, byte order, as SQLite's
@@ -265,7 +266,7 @@ function namesWithPrefix(names: readonly string[], prefix: string): number[] {
 function severityByName(field: string, op: FieldOp, value: string): EsQuery {
   const name = value.toLowerCase();
   if (op === 'prefix') return codeList(SEVERITY_CODE, namesWithPrefix(SEVERITY_NAMES, name));
-  const code = (SEVERITY_NAMES as readonly string[]).indexOf(SEVERITY_ALIASES[name] ?? name);
+  const code = severityOfWord(name) ?? -1;
   if (code < 0) throw new FieldValueError(field, value, `one of ${SEVERITY_NAMES.join(' ')}`);
   const worse = { eq: 'eq', lt: 'gt', lte: 'gte', gt: 'lt', gte: 'lte' } as const;
   return severityQuery(worse[op], code);

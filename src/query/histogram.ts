@@ -1,6 +1,6 @@
 import type { QueryNode } from './ast.js';
+import { UnknownFieldError } from './fields.js';
 import { parseQuery } from './parser.js';
-import { UnknownFieldError } from './sql.js';
 
 /**
  * What every histogram agrees on, whichever store answers: the keys of the two synthetic

@@ -17,9 +17,9 @@
  * Positions are 0-based offsets into the JavaScript string (UTF-16 code units), the unit a
  * browser's `setSelectionRange` and a terminal caret under an ASCII query both agree on.
  */
-import { SEVERITY } from '../core/event.js';
+import { severityOfWord } from '../core/severity-words.js';
+import { toCanonicalTimestamp } from '../core/timestamp.js';
 import { type FieldOp, type QueryNode, QuerySyntaxError } from './ast.js';
-import { toCanonicalTimestamp } from './time.js';
 
 /** Longer queries are refused: they are never typed by hand and only cost parse time. */
 export const MAX_QUERY_LENGTH = 8192;
@@ -36,19 +36,6 @@ const SHORT_FIELDS: ReadonlyMap<string, string> = new Map([
   ['stream', 'stream'],
   ['host', 'host.name'],
   ['app', 'log.syslog.appname'],
-]);
-
-/** Severity words (case-insensitive) and digits, as syslog codes. */
-const LEVEL_CODES: ReadonlyMap<string, number> = new Map<string, number>([
-  ...Object.entries(SEVERITY),
-  ['error', SEVERITY.err],
-  ['warn', SEVERITY.warning],
-  ['fatal', SEVERITY.crit],
-  ['critical', SEVERITY.crit],
-  ['information', SEVERITY.info],
-  ['emergency', SEVERITY.emerg],
-  ['panic', SEVERITY.emerg],
-  ...Object.values(SEVERITY).map((code): [string, number] => [String(code), code]),
 ]);
 
 /** Fields holding timestamps: their values are canonicalized so string comparison is time order. */
@@ -265,6 +252,11 @@ function readToken(text: string, from: number): { token: Token; end: number } | 
   return readTerm(text, i);
 }
 
+/** A level word (the one table shared with ingest) or a syslog code 0..7. */
+function levelCode(value: string): number | undefined {
+  return /^[0-7]$/.test(value) ? Number(value) : severityOfWord(value);
+}
+
 function severityNode(token: Extract<Token, { kind: 'field' }>): QueryNode {
   if (!token.quoted && token.value.endsWith('*')) {
     throw new QuerySyntaxError(
@@ -272,11 +264,11 @@ function severityNode(token: Extract<Token, { kind: 'field' }>): QueryNode {
       token.valuePos,
     );
   }
-  const code = LEVEL_CODES.get(token.value.toLowerCase());
+  const code = levelCode(token.value);
   if (code === undefined) {
     throw new QuerySyntaxError(
       `unknown level '${token.value}': use emerg, alert, crit, err, warning, notice, info, debug ` +
-        '(or error, warn, fatal, critical, information, emergency, panic, or a code 0..7)',
+        '(or a word logs use: error, warn, fatal, panic, critical, trace, ...; or a code 0..7)',
       token.valuePos,
     );
   }

@@ -1,6 +1,8 @@
 import { LogwharfError } from '../core/errors.js';
 import { FACILITY_NAMES, SEVERITY_NAMES } from '../core/event.js';
+import { severityOfWord } from '../core/severity-words.js';
 import type { FieldOp, QueryNode } from './ast.js';
+import { FieldValueError, UnknownFieldError } from './fields.js';
 
 /**
  * QueryNode -> SQL WHERE fragment for one day file of the embedded store (schema in
@@ -24,62 +26,6 @@ export interface SqlFragment {
   where: string;
   params: SqlParam[];
 }
-
-/** The query names a field this store does not know: the API answers 400 with `known`. */
-export class UnknownFieldError extends LogwharfError {
-  readonly field: string;
-  readonly known: readonly string[];
-  constructor(field: string) {
-    super('LOGWHARF_ERR_QUERY', `unknown field '${field}'; known: ${KNOWN_FIELDS.join(', ')}`);
-    this.name = 'UnknownFieldError';
-    this.field = field;
-    this.known = KNOWN_FIELDS;
-  }
-}
-
-/** A known field with a value it cannot take (`compose.container_number:abc`, `log.level:loud`). */
-export class FieldValueError extends LogwharfError {
-  readonly field: string;
-  readonly value: string;
-  constructor(field: string, value: string, expected: string) {
-    super('LOGWHARF_ERR_QUERY', `field '${field}' takes ${expected}; got '${value}'`);
-    this.name = 'FieldValueError';
-    this.field = field;
-    this.value = value;
-  }
-}
-
-/** Field paths the embedded store can filter on (`<...>` stands for any key). */
-export const KNOWN_FIELDS: readonly string[] = [
-  '@timestamp',
-  'message',
-  'event.id',
-  'event.dataset',
-  'event.ingested',
-  'event.original',
-  'log.level',
-  'log.flags',
-  'log.syslog.severity.code',
-  'log.syslog.severity.name',
-  'log.syslog.facility.code',
-  'log.syslog.facility.name',
-  'log.syslog.hostname',
-  'log.syslog.appname',
-  'log.syslog.procid',
-  'log.syslog.msgid',
-  'log.syslog.structured_data.<sd-id>.<param>',
-  'stream',
-  'host.name',
-  'service.name',
-  'container.id',
-  'container.name',
-  'container.image.name',
-  'container.labels.<key>',
-  'compose.project',
-  'compose.service',
-  'compose.container_number',
-  'fields.<path>',
-];
 
 /** Columns of `events` compared as keywords. */
 const EVENT_TEXT: Record<string, string> = {
@@ -113,17 +59,6 @@ const CONTAINER_TEXT: Record<string, string> = {
   'container.image.name': 'image',
   'compose.project': 'compose_project',
   'compose.service': 'compose_service',
-};
-
-/** Severity words the query language accepts besides the syslog keywords. */
-export const SEVERITY_ALIASES: Readonly<Record<string, string>> = {
-  error: 'err',
-  warn: 'warning',
-  fatal: 'crit',
-  critical: 'crit',
-  information: 'info',
-  emergency: 'emerg',
-  panic: 'emerg',
 };
 
 /** Characters the unicode61 tokenizer keeps in tokens (its default categories: L* N* Co). */
@@ -339,7 +274,7 @@ function severityByName(field: string, op: FieldOp, value: string, params: SqlPa
     return codeList('events.severity', namesWithPrefix(SEVERITY_NAMES, value.toLowerCase()), params);
   }
   const name = value.toLowerCase();
-  const code = (SEVERITY_NAMES as readonly string[]).indexOf(SEVERITY_ALIASES[name] ?? name);
+  const code = severityOfWord(name) ?? -1;
   if (code < 0) throw new FieldValueError(field, value, `one of ${SEVERITY_NAMES.join(' ')}`);
   const worse: Record<Exclude<FieldOp, 'prefix'>, Exclude<FieldOp, 'prefix'>> = {
     eq: 'eq',

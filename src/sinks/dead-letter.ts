@@ -3,7 +3,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { type EcsDocument, toEcs } from '../core/ecs.js';
 import type { LogEvent } from '../core/event.js';
-import { canonicalFromMillis } from '../query/time.js';
+import { fsyncDir } from '../core/fsync-dir.js';
+import { canonicalFromMillis } from '../core/timestamp.js';
 
 /**
  * The dead-letter store: events a store refused for good (Elasticsearch answered 400 for a
@@ -200,13 +201,4 @@ async function countAndRepair(file: string): Promise<number> {
     }
   }
   return lines;
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  const handle = await fs.open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }

@@ -2,37 +2,38 @@
  * A level keyword at the start of a plain-text line (`ERROR ...`, `2024-05-01 12:00:00 WARN ...`,
  * `[error] ...`). Split out of body.ts; pure.
  */
-import { SEVERITY } from '../core/event.js';
-
-const { emerg, alert, crit, err, warning, notice, info, debug } = SEVERITY;
+import { severityOfWord } from '../core/severity-words.js';
 
 /**
  * Words taken as a level at the start of a line. Bare, they must be upper case, as logging
  * libraries print them: a sentence that starts with "Error connecting" or "Trace id" is prose.
  * In brackets (`[error]`, `[Warning]`) any case. Logrus's four-letter forms are included
- * because Go programs (Docker's own tools among them) print `ERRO[0000] ...`.
+ * because Go programs (Docker's own tools among them) print `ERRO[0000] ...`. What each word
+ * means comes from the one table (src/core/severity-words.ts).
  */
-const KEYWORDS = new Map<string, number>([
-  ['EMERG', emerg],
-  ['ALERT', alert],
-  ['CRIT', crit],
-  ['CRITICAL', crit],
-  ['FATAL', crit],
-  ['FATA', crit],
-  ['PANIC', crit],
-  ['PANI', crit],
-  ['ERROR', err],
-  ['ERR', err],
-  ['ERRO', err],
-  ['WARN', warning],
-  ['WARNING', warning],
-  ['NOTICE', notice],
-  ['INFO', info],
-  ['DEBUG', debug],
-  ['DEBU', debug],
-  ['TRACE', debug],
-  ['TRAC', debug],
-]);
+const KEYWORDS = new Map<string, number>(
+  [
+    'EMERG',
+    'ALERT',
+    'CRIT',
+    'CRITICAL',
+    'FATAL',
+    'FATA',
+    'PANIC',
+    'PANI',
+    'ERROR',
+    'ERR',
+    'ERRO',
+    'WARN',
+    'WARNING',
+    'NOTICE',
+    'INFO',
+    'DEBUG',
+    'DEBU',
+    'TRACE',
+    'TRAC',
+  ].map((word) => [word, severityOfWord(word)!]),
+);
 const MAX_KEYWORD = 8;
 /** Longest bracketed group looked into (`[Mon Dec 26 16:15:55.103786 2016]` fits). */
 const MAX_BRACKET = 48;

@@ -1,75 +1,26 @@
 /**
- * Level words and numbers found in log lines, to syslog severity codes (RFC 5424; the codes are
- * `SEVERITY` in src/core/event.ts).
+ * Levels found in log lines, to syslog severity codes (RFC 5424; the codes are `SEVERITY` in
+ * src/core/event.ts). Level words come from the one table in src/core/severity-words.ts,
+ * shared with the query language.
  *
- * Choices, where frameworks disagree:
- * - `fatal`, `panic` (logrus, zap), `dpanic` (zap) map to `crit`, not `emerg`: in an
- *   application's own log they mean "this process is dying", which is what syslog calls
- *   critical; `emerg` means the whole system is unusable, which one container cannot say.
- *   (The query language still reads `level:panic` as `emerg`, the syslog keyword.)
- * - `trace`, `verbose`, `fine`/`finer`/`finest` map to `debug`, the lowest syslog has.
- * - A numeric level is pino/bunyan's (10 trace, 20 debug, 30 info, 40 warn, 50 error,
- *   60 fatal, custom levels by range) when 10 or more, and a syslog code when 0..7 (GELF,
- *   journald's PRIORITY). Python's numeric levels (also multiples of 10, but one step apart
- *   from pino's) are not guessed: Python JSON loggers write the level name.
- * - Logrus's four-letter text forms (`ERRO`, `WARN`, `INFO`, `DEBU`, `TRAC`, `FATA`, `PANI`)
- *   and Serilog's three-letter ones (`ERR`, `WRN`, `INF`, `DBG`, `VRB`, `FTL`) are known.
+ * A numeric level is pino/bunyan's (10 trace, 20 debug, 30 info, 40 warn, 50 error, 60 fatal,
+ * custom levels by range) when 10 or more, and a syslog code when 0..7 (GELF, journald's
+ * PRIORITY); pino's numbers also arrive as strings (`"level":"30"`). Python's numeric levels
+ * (also multiples of 10, but one step apart from pino's) are not guessed: Python JSON loggers
+ * write the level name.
  */
 
 import { SEVERITY } from '../core/event.js';
+import { severityOfWord } from '../core/severity-words.js';
 
-const { emerg, alert, crit, err, warning, notice, info, debug } = SEVERITY;
+const { crit, err, warning, info, debug } = SEVERITY;
 
-const WORDS = new Map<string, number>([
-  ['emerg', emerg],
-  ['emergency', emerg],
-  ['alert', alert],
-  ['crit', crit],
-  ['critical', crit],
-  ['fatal', crit],
-  ['fata', crit],
-  ['ftl', crit],
-  ['panic', crit],
-  ['pani', crit],
-  ['dpanic', crit],
-  ['err', err],
-  ['error', err],
-  ['eror', err],
-  ['erro', err],
-  ['severe', err],
-  ['warn', warning],
-  ['warning', warning],
-  ['wrn', warning],
-  ['notice', notice],
-  ['info', info],
-  ['information', info],
-  ['informational', info],
-  ['inf', info],
-  ['debug', debug],
-  ['debu', debug],
-  ['dbg', debug],
-  ['trace', debug],
-  ['trac', debug],
-  ['verbose', debug],
-  ['vrb', debug],
-  ['fine', debug],
-  ['finer', debug],
-  ['finest', debug],
-  // pino/bunyan levels written as strings
-  ['10', debug],
-  ['20', debug],
-  ['30', info],
-  ['40', warning],
-  ['50', err],
-  ['60', crit],
-]);
-for (const [word, code] of [...WORDS]) WORDS.set(word.toUpperCase(), code);
-
-/** A level word, any case (`ERROR`, `Warning`, `info`, `30`), to its code; undefined when unknown. */
+/** A level word, any case (`ERROR`, `Warning`, `info`), or pino's number as text (`30`); undefined when unknown. */
 export function severityFromWord(word: string): number | undefined {
-  const code = WORDS.get(word);
-  if (code !== undefined || word.length > 13) return code;
-  return WORDS.get(word.toLowerCase());
+  const code = severityOfWord(word);
+  if (code !== undefined) return code;
+  // pino/bunyan levels written as strings: only their named steps, never a syslog digit.
+  return /^[1-6]0$/.test(word) ? severityFromNumber(Number(word)) : undefined;
 }
 
 /** A numeric level: pino/bunyan (10 and up), or a syslog code (0..7). */

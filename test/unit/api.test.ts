@@ -6,8 +6,8 @@ import type { EcsDocument } from '../../src/core/ecs.js';
 import { LogwharfError } from '../../src/core/errors.js';
 import type { SourceStatus, StatusProvider } from '../../src/core/status.js';
 import { QuerySyntaxError } from '../../src/query/ast.js';
+import { UnknownFieldError } from '../../src/query/fields.js';
 import { parseQuery } from '../../src/query/parser.js';
-import { UnknownFieldError } from '../../src/query/sql.js';
 import { InvalidCursorError } from '../../src/sinks/embedded/paging.js';
 import { FakeReader } from '../helpers/fake-reader.js';
 

@@ -5,8 +5,8 @@ import { buildApp } from '../../src/api/app.js';
 import { type QueryArgs, queryCommand } from '../../src/cli/query.js';
 import type { EcsDocument } from '../../src/core/ecs.js';
 import { LogwharfError } from '../../src/core/errors.js';
+import { UnknownFieldError } from '../../src/query/fields.js';
 import { parseQuery } from '../../src/query/parser.js';
-import { UnknownFieldError } from '../../src/query/sql.js';
 import { FakeReader } from '../helpers/fake-reader.js';
 
 const NOW = new Date('2024-05-01T12:00:00.000Z');

@@ -142,7 +142,7 @@ describe('problems in the file', () => {
       `${file}:6:14: sources.docker.enabled: expected true or false, got 'yes please'`,
       `${file}:7:21: sources.docker.max_line_bytes: expected an integer of at least 1024, got 10`,
       `${file}:9:9: store.kind: expected 'embedded' or 'elasticsearch', got 'mysql'`,
-      `${file}:11:19: pipeline.flush_interval: expected a duration such as 500ms, 30s, 15m, 2h, 14d, got 'soon'`,
+      `${file}:11:19: pipeline.flush_interval: expected a duration such as 500ms, 30s, 15m, 2h, 14d, 1h30m, got 'soon'`,
       `${file}:13:13: retention[0].name: expected a name of lowercase letters, digits, '_' and '-', got 'Bad Name'`,
     ]);
   });

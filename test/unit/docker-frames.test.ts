@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { toCanonicalTimestamp } from '../../src/query/time.js';
+import { toCanonicalTimestamp } from '../../src/core/timestamp.js';
 import { DOCKER_PIECE_BYTES, DockerLogDecoder } from '../../src/sources/docker/frames.js';
 
 const TS = '2024-05-01T12:00:00.123456789Z';

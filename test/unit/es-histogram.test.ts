@@ -1,6 +1,6 @@
 import type { estypes } from '@elastic/elasticsearch';
 import { describe, expect, it } from 'vitest';
-import { UnknownFieldError } from '../../src/query/sql.js';
+import { UnknownFieldError } from '../../src/query/fields.js';
 import {
   bucketPlan,
   MAX_HISTOGRAM_BUCKETS,

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { canonicalFromMillis } from '../../src/core/timestamp.js';
 import {
   DATE_NANOS_MAX,
   DATE_NANOS_MIN,
@@ -7,7 +8,6 @@ import {
   timestampComparison,
   timeWindow,
 } from '../../src/query/es-time.js';
-import { canonicalFromMillis } from '../../src/query/time.js';
 
 /**
  * Timestamp comparisons for date_nanos: the embedded store compares canonical timestamps as

@@ -8,8 +8,8 @@ import {
   UnsearchableFieldError,
 } from '../../src/query/es.js';
 import { PREFIX_EXPANSIONS } from '../../src/query/es-text.js';
+import { FieldValueError, KNOWN_FIELDS, UnknownFieldError } from '../../src/query/fields.js';
 import { parseQuery } from '../../src/query/parser.js';
-import { FieldValueError, KNOWN_FIELDS, UnknownFieldError } from '../../src/query/sql.js';
 
 /**
  * The Elasticsearch translator, construct by construct: what DSL each node becomes. What the

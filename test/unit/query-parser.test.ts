@@ -247,7 +247,9 @@ describe('parseQuery: level compares by severity', () => {
     ['critical', 2],
     ['information', 6],
     ['emergency', 0],
-    ['panic', 0],
+    ['panic', 2],
+    ['dpanic', 2],
+    ['trace', 7],
   ])('accepts the alias %s for code %d', (alias, code) => {
     expect(parseQuery(`level:${alias}`)).toEqual(severity('eq', code));
   });

@@ -3,14 +3,9 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LogEvent } from '../../src/core/event.js';
 import type { FieldOp, QueryNode } from '../../src/query/ast.js';
+import { FieldValueError, KNOWN_FIELDS, UnknownFieldError } from '../../src/query/fields.js';
 import { parseQuery } from '../../src/query/parser.js';
-import {
-  FieldValueError,
-  ftsQueryString,
-  KNOWN_FIELDS,
-  toSqlWhere,
-  UnknownFieldError,
-} from '../../src/query/sql.js';
+import { ftsQueryString, toSqlWhere } from '../../src/query/sql.js';
 import { openEmbeddedStore } from '../../src/sinks/embedded/writer.js';
 import { queryEvents, web1 } from '../helpers/query-events.js';
 import { removeTempDir, tempDir } from '../helpers/tmp.js';

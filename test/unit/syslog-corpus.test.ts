@@ -23,7 +23,7 @@
 
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { toCanonicalTimestamp } from '../../src/query/time.js';
+import { toCanonicalTimestamp } from '../../src/core/timestamp.js';
 import { parseSyslog, type SyslogMessage } from '../../src/sources/syslog/parse.js';
 
 const FIXTURES = new URL('../fixtures/syslog/', import.meta.url);

@@ -1,9 +1,11 @@
 import { type Static, Type as T } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
+import { parseDuration } from '../../core/duration.js';
 import type { HistogramRequest, StoreReader } from '../../core/store.js';
+import { canonicalFromMillis } from '../../core/timestamp.js';
 import { bucketRange } from '../../query/histogram.js';
 import { parseQuery } from '../../query/parser.js';
-import { canonicalFromMillis, parseDuration, parseTimeBound } from '../../query/time.js';
+import { parseTimeBound } from '../../query/time.js';
 import { ParameterError } from '../errors.js';
 
 /** Without `from`, the histogram covers this much before `to`. */

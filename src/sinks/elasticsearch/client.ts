@@ -1,8 +1,8 @@
 import { Client, type ClientOptions } from '@elastic/elasticsearch';
 import type { ElasticsearchConfig } from '../../config/schema.js';
+import { parseDuration } from '../../core/duration.js';
 import { LogwharfError } from '../../core/errors.js';
 import { readPemFile } from '../../core/pem.js';
-import { parseDuration } from '../../query/time.js';
 
 /**
  * The one Elasticsearch client of the store, built from `store.elasticsearch`; writer and

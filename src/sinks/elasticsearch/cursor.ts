@@ -1,7 +1,7 @@
 import { LogwharfError } from '../../core/errors.js';
 import { InvalidCursorError } from '../../core/store.js';
+import { toCanonicalTimestamp } from '../../core/timestamp.js';
 import { DATE_NANOS_MAX, DATE_NANOS_MIN } from '../../query/es-time.js';
-import { toCanonicalTimestamp } from '../../query/time.js';
 
 export { InvalidCursorError };
 

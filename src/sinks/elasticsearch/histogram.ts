@@ -1,9 +1,9 @@
 import type { estypes } from '@elastic/elasticsearch';
 import { LogwharfError } from '../../core/errors.js';
 import type { HistogramBucket } from '../../core/store.js';
+import { canonicalFromMillis } from '../../core/timestamp.js';
 import { type EsQuery, esField } from '../../query/es.js';
 import { bucketRange, NONE_KEY, OTHER_KEY, resolveByField } from '../../query/histogram.js';
-import { canonicalFromMillis } from '../../query/time.js';
 
 export { NONE_KEY, OTHER_KEY, resolveByField };
 

@@ -1,9 +1,9 @@
 import { type Client, errors } from '@elastic/elasticsearch';
 import type { ElasticsearchConfig } from '../../config/schema.js';
+import { parseDuration } from '../../core/duration.js';
 import { LogwharfError } from '../../core/errors.js';
 import type { LogEvent } from '../../core/event.js';
 import type { StoreWriter, WriteOutcome } from '../../core/store.js';
-import { parseDuration } from '../../query/time.js';
 import { DeadLetterStore } from '../dead-letter.js';
 import { type BulkItem, classifyItem, classifyRequestError, halve, splitBySize } from './bulk.js';
 import { createElasticsearchClient, describeNodes } from './client.js';

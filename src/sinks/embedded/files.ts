@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { fsyncDirSync } from '../../core/fsync-dir.js';
 import { assertReadable, migrate } from './migrations.js';
 
 /**
@@ -163,7 +164,7 @@ function createDayFile(file: string, retentionClass: string, day: string): void 
   } finally {
     fs.rmSync(tmp, { force: true });
   }
-  fsyncDir(dir);
+  fsyncDirSync(dir);
 }
 
 /**
@@ -210,18 +211,6 @@ export function openDayForRead(file: string): Database.Database {
 /** Removes a database file and its -wal and -shm companions (missing ones are fine). */
 export function removeDbFiles(file: string): void {
   for (const suffix of ['', '-wal', '-shm']) fs.rmSync(file + suffix, { force: true });
-}
-
-export function fsyncDir(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = fs.openSync(dir, 'r');
-    fs.fsyncSync(fd);
-  } catch {
-    // Some filesystems refuse fsync on a directory; the rename is still atomic there.
-  } finally {
-    if (fd !== undefined) fs.closeSync(fd);
-  }
 }
 
 /**

@@ -5,6 +5,7 @@ import {
   type HistogramRequest,
   type HistogramResult,
 } from '../../core/store.js';
+import { canonicalFromMillis } from '../../core/timestamp.js';
 import type { QueryNode } from '../../query/ast.js';
 import {
   bucketRange,
@@ -14,7 +15,6 @@ import {
   resolveByField as resolveField,
 } from '../../query/histogram.js';
 import { type SqlGroupKey, type SqlParam, toSqlGroupKey, toSqlWhere } from '../../query/sql.js';
-import { canonicalFromMillis } from '../../query/time.js';
 import type { DayFile } from './files.js';
 
 export { millisOf, NONE_KEY, OTHER_KEY, resolveField };

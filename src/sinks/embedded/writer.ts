@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import type Database from 'better-sqlite3';
 import type { ContainerInfo, LogEvent } from '../../core/event.js';
+import { fsyncDirSync } from '../../core/fsync-dir.js';
 import type { StoreWriter, WriteOutcome } from '../../core/store.js';
 import {
   containerChanged,
@@ -18,7 +19,6 @@ import {
   DEFAULT_RETENTION_CLASS,
   type Durability,
   dayFilePath,
-  fsyncDir,
   isValidDay,
   isValidRetentionClass,
   LruCache,
@@ -103,7 +103,7 @@ export async function openEmbeddedStore(opts: EmbeddedStoreOptions): Promise<Emb
       writer.forget(`${retentionClass}/${day}`);
       reader.forget(file);
       removeDbFiles(file);
-      fsyncDir(storeRoot(opts.dataDir));
+      fsyncDirSync(storeRoot(opts.dataDir));
     },
     async close() {
       // Readers first: the writer's close then is the last connection to each file, so SQLite

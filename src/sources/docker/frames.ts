@@ -27,7 +27,7 @@
  */
 
 import type { Stream } from '../../core/event.js';
-import { toCanonicalTimestamp } from '../../query/time.js';
+import { toCanonicalTimestamp } from '../../core/timestamp.js';
 import { canonicalNow, isCanonicalTimestampAt, isDigit, isTimestampChar, utf8Boundary } from './bytes.js';
 
 export type DockerLineHandler = (stream: Stream, timestamp: string, text: string, truncated: boolean) => void;

@@ -17,30 +17,12 @@
  * the README's "Syslog message compatibility" section for how this compares with rsyslog and go-syslog.
  */
 
-import { newMessage } from './message.js';
+import { newMessage, type SyslogMessage } from './message.js';
 import { fill3164 } from './rfc3164.js';
 import { fill5424 } from './rfc5424.js';
 import { CH_BOM, CH_GT, CH_LT, CH_SP, digitsValue, isDigit, trimmedEnd } from './scan.js';
 
-export interface SyslogMessage {
-  /** Which grammar matched; 'unparsed' = neither did: `message` is then the whole text. */
-  format: 'rfc5424' | 'rfc3164' | 'unparsed';
-  /** From PRI; when there is no PRI: 1 (user) and 5 (notice), as rsyslog assigns. */
-  facility: number;
-  severity: number;
-  hasPri: boolean;
-  /** Canonical RFC 3339 UTC with exactly nine fraction digits, e.g. 2024-05-01T12:00:00.123456789Z; undefined when the message carries no (usable) time. */
-  timestamp?: string;
-  hostname?: string;
-  appname?: string;
-  procid?: string;
-  msgid?: string;
-  /** SD-ID -> param name -> value (escapes \" \\ \] resolved). A repeated param: last wins (see structured-data.ts). */
-  structuredData?: Record<string, Record<string, string>>;
-  message: string;
-  /** For 'unparsed' (and repaired) messages: what did not fit, e.g. "rfc5424: expecting a timestamp at offset 6". */
-  problem?: string;
-}
+export type { SyslogMessage } from './message.js';
 
 export interface ParseOptions {
   /** Reference time: RFC 3164 timestamps have no year; pick the year that puts the time nearest to `now` (a time more than ~1 day in the future belongs to the previous year, as rsyslog/syslog-ng do). */

@@ -29,8 +29,8 @@
  * this is syslog at all: the caller keeps the text unparsed.
  */
 
+import type { SyslogMessage } from './message.js';
 import { addProblem } from './message.js';
-import type { SyslogMessage } from './parse.js';
 import {
   CH_COLON,
   CH_DASH,

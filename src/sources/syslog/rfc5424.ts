@@ -21,8 +21,8 @@
  * (rsyslog's `rfc5424parser-sp_at_msg_start` test), less a leading BOM.
  */
 
+import type { SyslogMessage } from './message.js';
 import { addProblem } from './message.js';
-import type { SyslogMessage } from './parse.js';
 import { CH_DASH, CH_DEL, CH_LBRACKET, CH_SP, isDigit, skipBom } from './scan.js';
 import { readStructuredData } from './structured-data.js';
 import { canonicalRfc3339, looksLikeRfc3339 } from './timestamp.js';

@@ -5,7 +5,7 @@
  * the text with `charCodeAt` and slice only the fields they keep; nothing here allocates.
  */
 
-import { digitsAt } from '../../query/time.js';
+import { digitsAt } from '../../core/timestamp.js';
 
 export const CH_NUL = 0;
 export const CH_LF = 10;

@@ -5,7 +5,7 @@ import { LogwharfError } from '../../core/errors.js';
 import type { LogEvent } from '../../core/event.js';
 import type { Intake } from '../../core/intake.js';
 import type { SourceStatus } from '../../core/status.js';
-import { canonicalFromMillis } from '../../query/time.js';
+import { canonicalFromMillis } from '../../core/timestamp.js';
 import { type BoundAddresses, type Frame, type ListenerSettings, SyslogListeners } from './listeners.js';
 import { parseSyslog } from './parse.js';
 import { type SyslogPeer, syslogEvent } from './to-event.js';

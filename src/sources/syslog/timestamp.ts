@@ -4,14 +4,14 @@
  * Two shapes arrive:
  * - RFC 3339 (`2024-05-01T12:00:00.123+02:00`): RFC 5424's TIMESTAMP, and what many RFC 3164
  *   senders (rsyslog's RSYSLOG_ForwardFormat, docker) put in the BSD header. Converted by
- *   `toCanonicalTimestamp` from query/time.ts, after a few repairs real senders need.
+ *   `toCanonicalTimestamp` from core/timestamp.ts, after a few repairs real senders need.
  * - BSD (`Oct 11 22:14:15`, `Oct  1 ...`, `Mar 7 2008 19:06:53`, Cisco's `19:46:03.295:`):
  *   no year and no zone. The zone is unknown, so the time is taken as UTC; the year is the
  *   one that puts the time nearest to `now` without being more than a day ahead (rsyslog and
  *   syslog-ng do the same: a December message read in January belongs to last year).
  */
 
-import { toCanonicalTimestamp } from '../../query/time.js';
+import { toCanonicalTimestamp } from '../../core/timestamp.js';
 import {
   CH_COLON,
   CH_DASH,

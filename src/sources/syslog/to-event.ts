@@ -1,5 +1,5 @@
 import type { LogEvent } from '../../core/event.js';
-import type { SyslogMessage } from './parse.js';
+import type { SyslogMessage } from './message.js';
 
 /** Who sent a message, as the receiver saw it. */
 export interface SyslogPeer {

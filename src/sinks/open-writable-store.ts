@@ -7,7 +7,7 @@ import { openElasticsearchStore } from './elasticsearch/writer.js';
 import { openEmbeddedStore } from './embedded/writer.js';
 
 /** The store the config names, as the service needs it: one writer, one reader, one dead-letter store. */
-export interface OpenStore {
+export interface WritableStore {
   kind: 'embedded' | 'elasticsearch';
   writer: StoreWriter;
   reader: StoreReader;
@@ -23,7 +23,7 @@ export interface OpenStore {
  * writable; Elasticsearch is checked by /readyz and by the first write, which the pipeline
  * retries.
  */
-export async function openStore(config: Config, log: Logger): Promise<OpenStore> {
+export async function openWritableStore(config: Config, log: Logger): Promise<WritableStore> {
   if (config.store.kind === 'elasticsearch') {
     // Validated at load time: kind elasticsearch requires store.elasticsearch.
     const es = config.store.elasticsearch!;

@@ -1,12 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  canonicalFromMillis,
-  DurationError,
-  parseDuration,
-  parseTimeBound,
-  TimeBoundError,
-  toCanonicalTimestamp,
-} from '../../src/query/time.js';
+import { DurationError, parseDuration } from '../../src/core/duration.js';
+import { canonicalFromMillis, toCanonicalTimestamp } from '../../src/core/timestamp.js';
+import { parseTimeBound, TimeBoundError } from '../../src/query/time.js';
 
 describe('toCanonicalTimestamp', () => {
   it('returns an already-canonical Docker timestamp unchanged (the very same string)', () => {
@@ -151,6 +146,12 @@ describe('parseDuration', () => {
     ['1w', 604_800_000],
     ['0s', 0],
     ['007m', 420_000],
+    ['1h30m', 5_400_000],
+    ['2d12h', 216_000_000],
+    ['1m30s500ms', 90_500],
+    ['1.5h', 5_400_000],
+    ['0.5s', 500],
+    ['30m1h', 5_400_000],
   ])('reads %s as %d ms', (text, ms) => {
     expect(parseDuration(text)).toBe(ms);
   });
@@ -161,10 +162,13 @@ describe('parseDuration', () => {
     'm',
     '15M',
     '1y',
-    '1.5h',
     '-1h',
     '+1h',
-    '1h30m',
+    '1h 30m',
+    '1h30',
+    'h30m',
+    '1.h',
+    '.5h',
     ' 15m',
     '15 m',
     '1mo',
@@ -175,7 +179,7 @@ describe('parseDuration', () => {
 
   it('says what a duration looks like', () => {
     expect(() => parseDuration('1y')).toThrow(
-      "invalid duration '1y': expected a whole number and a unit: ms, s, m, h, d or w (e.g. 15m, 14d)",
+      "invalid duration '1y': expected a number and a unit (ms, s, m, h, d or w), or several in a row (e.g. 500ms, 15m, 14d, 1h30m)",
     );
   });
 });
@@ -195,6 +199,7 @@ describe('parseTimeBound', () => {
     ['7d', '2024-04-24T12:00:00.250000000Z'],
     ['1w', '2024-04-24T12:00:00.250000000Z'],
     ['0s', '2024-05-01T12:00:00.250000000Z'],
+    ['1h30m', '2024-05-01T10:30:00.250000000Z'],
   ])('reads the span %s as that long before now', (span, expected) => {
     expect(parseTimeBound(span, now)).toBe(expected);
   });
@@ -231,7 +236,7 @@ describe('parseTimeBound', () => {
   it('says which forms are accepted', () => {
     expect(() => parseTimeBound('yesterday', now)).toThrow(
       "invalid time 'yesterday': expected an RFC 3339 timestamp (2024-05-01T12:00:00Z, " +
-        "2024-05-01T14:00:00.123+02:00), a span back from now (500ms, 30s, 15m, 2h, 7d, 1w) or 'now'",
+        "2024-05-01T14:00:00.123+02:00), a span back from now (500ms, 30s, 15m, 2h, 7d, 1w, 1h30m) or 'now'",
     );
   });
 });
