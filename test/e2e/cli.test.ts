@@ -3,13 +3,20 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pino from 'pino';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { openElasticsearchStore } from '../../src/sinks/elasticsearch/writer.js';
 import { deleteIndices, esClient, esTestConfig, esUrl, uniqueIndexPrefix } from '../helpers/elasticsearch.js';
-import { BIN } from '../helpers/logwharf-process.js';
+import { BIN, LogwharfProcess } from '../helpers/logwharf-process.js';
+import { waitFor } from '../helpers/poll.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const exec = promisify(execFile);
+const LOGGER = process.env.LOGGER_BIN ?? 'logger';
+
+const running: LogwharfProcess[] = [];
+afterEach(async () => {
+  for (const p of running.splice(0)) await p.kill('SIGTERM');
+});
 
 async function logwharf(args: string[], env: NodeJS.ProcessEnv = {}) {
   return exec(process.execPath, [BIN, ...args], { env: { ...process.env, ...env } }).then(
@@ -106,5 +113,149 @@ describe('logwharf query on Elasticsearch', () => {
       await es.close();
       await deleteIndices(prefix);
     }
+  });
+});
+
+/** What the kubelet puts into a pod's environment for `Service logwharf` (ports http 8080, syslog 5514/UDP). */
+const KUBERNETES_SERVICE_LOGWHARF = {
+  LOGWHARF_SERVICE_HOST: '10.96.12.7',
+  LOGWHARF_SERVICE_PORT: '8080',
+  LOGWHARF_SERVICE_PORT_HTTP: '8080',
+  LOGWHARF_SERVICE_PORT_SYSLOG: '5514',
+  LOGWHARF_PORT: 'tcp://10.96.12.7:8080',
+  LOGWHARF_PORT_8080_TCP: 'tcp://10.96.12.7:8080',
+  LOGWHARF_PORT_8080_TCP_PROTO: 'tcp',
+  LOGWHARF_PORT_8080_TCP_PORT: '8080',
+  LOGWHARF_PORT_8080_TCP_ADDR: '10.96.12.7',
+  LOGWHARF_PORT_5514_UDP: 'udp://10.96.12.7:5514',
+  LOGWHARF_PORT_5514_UDP_PROTO: 'udp',
+  LOGWHARF_PORT_5514_UDP_PORT: '5514',
+  LOGWHARF_PORT_5514_UDP_ADDR: '10.96.12.7',
+};
+
+/** A `logwharf run` on loopback with syslog TCP on, in its own temp dir; more YAML appended. */
+async function startRun(
+  more: string,
+  env: NodeJS.ProcessEnv = {},
+  opts: { token?: string } = {},
+): Promise<LogwharfProcess> {
+  const dir = await tempDir('lw-cli-run-');
+  const config = LogwharfProcess.writeConfig(
+    dir,
+    `data_dir: ${dir}/data
+http:
+  listen: 127.0.0.1:0
+${more}sources:
+  docker:
+    enabled: false
+  syslog:
+    enabled: true
+    udp: null
+    tcp: 127.0.0.1:0
+pipeline:
+  flush_interval: 20ms
+`,
+  );
+  const lw = new LogwharfProcess(config, env, opts);
+  running.push(lw);
+  await lw.start();
+  return lw;
+}
+
+/** One line sent as util-linux logger sends it (RFC 5424 over TCP) to the run's syslog listener. */
+async function logLine(lw: LogwharfProcess, text: string): Promise<void> {
+  const port = lw.syslog.tcp!.split(':').pop()!;
+  await exec(LOGGER, ['-n', '127.0.0.1', '-P', port, '-T', '--rfc5424', '-t', 'clitest', text]);
+}
+
+describe('a Kubernetes pod environment (Service logwharf)', () => {
+  it('check-config accepts it; a typo next to it is still reported', async () => {
+    const ok = await logwharf(
+      ['check-config', '--config', 'config/logwharf.yaml'],
+      KUBERNETES_SERVICE_LOGWHARF,
+    );
+    expect(ok.code, ok.stderr).toBe(0);
+    const typo = await logwharf(['check-config', '--config', 'config/logwharf.yaml'], {
+      ...KUBERNETES_SERVICE_LOGWHARF,
+      LOGWHARF_HTTP_LISTN: '0.0.0.0:8080',
+    });
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain(
+      'LOGWHARF_HTTP_LISTN: unknown configuration variable; did you mean LOGWHARF_HTTP_LISTEN?',
+    );
+    expect(typo.stderr).not.toContain('LOGWHARF_SERVICE_HOST');
+  });
+
+  it('run starts, and says at debug level which variables it passed over', async () => {
+    const lw = await startRun('', KUBERNETES_SERVICE_LOGWHARF);
+    const note = lw.output
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l))
+      .find((l) => Array.isArray(l.variables));
+    expect(note).toMatchObject({
+      level: 'debug',
+      msg: 'LOGWHARF_* variables of a Kubernetes Service named logwharf: not configuration, passed over',
+    });
+    expect(note.variables.sort()).toEqual(Object.keys(KUBERNETES_SERVICE_LOGWHARF).sort());
+  });
+});
+
+describe("logwharf run's own log", () => {
+  it('names its levels ("level":"info"), as operators read them', async () => {
+    const lw = await startRun('');
+    const lines = lw.output.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+    expect(lines.find((l) => l.msg === 'HTTP API listening')).toMatchObject({
+      level: 'info',
+      app: 'logwharf',
+    });
+    expect(lines.length).toBeGreaterThan(2);
+    for (const l of lines) expect(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).toContain(l.level);
+  });
+});
+
+describe('logwharf query --server against a logwharf with http.auth.tokens', () => {
+  const TOKEN = 'e2e-tok-7c1d9a3f5b8e2a4c';
+
+  it('works with the token from LOGWHARF_TOKEN or --token-file; without it says what to set; never prints it', async () => {
+    const lw = await startRun(
+      `  auth:\n    tokens:\n      - { token: ${TOKEN}, role: read }\n`,
+      {},
+      { token: TOKEN },
+    );
+    const server = lw.api.baseUrl;
+    await logLine(lw, 'tokencheck arrived');
+    const outputs: string[] = [];
+    const query = async (args: string[], env: NodeJS.ProcessEnv = {}) => {
+      const r = await logwharf(['query', 'tokencheck', '--server', server, ...args], env);
+      outputs.push(r.stdout, r.stderr);
+      return r;
+    };
+
+    const withEnv = await waitFor(
+      async () => {
+        const r = await query([], { LOGWHARF_TOKEN: TOKEN });
+        if (r.code !== 0) throw new Error(`logwharf query exited ${r.code}: ${r.stderr}`);
+        return r.stdout.includes('tokencheck arrived') ? r : null;
+      },
+      { timeoutMs: 30_000, what: 'the line through logwharf query --server with LOGWHARF_TOKEN' },
+    );
+    expect(withEnv.stdout).toMatch(/clitest\s*\| \S+ tokencheck arrived\n$/);
+
+    const dir = await tempDir('lw-cli-token-');
+    await writeFile(join(dir, 'token'), `${TOKEN}\n`);
+    const withFile = await query(['--token-file', join(dir, 'token'), '--json']);
+    expect(withFile.code, withFile.stderr).toBe(0);
+    expect(JSON.parse(withFile.stdout)).toMatchObject({ message: 'tokencheck arrived' });
+
+    const without = await query([]);
+    expect(without.code).toBe(1);
+    expect(without.stderr).toBe(
+      `logwharf query: ${server} needs a token (HTTP 401): set LOGWHARF_TOKEN or pass --token-file FILE with one of its http.auth.tokens\n`,
+    );
+    const wrong = await query([], { LOGWHARF_TOKEN: 'e2e-wrong-token-0000000' });
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain('did not accept the token from LOGWHARF_TOKEN (HTTP 401)');
+
+    for (const text of [...outputs, ...lw.output]) expect(text).not.toContain(TOKEN);
   });
 });
