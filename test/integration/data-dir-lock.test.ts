@@ -1,6 +1,5 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createConnection } from 'node:net';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readHolder } from '../../src/checkpoint/data-dir-lock.js';
@@ -20,6 +19,7 @@ import { tempDir } from '../helpers/tmp.js';
  */
 
 const exec = promisify(execFile);
+const LOGGER = process.env.LOGGER_BIN ?? 'logger';
 const CI = process.env.CI === 'true';
 const REMEDY =
   'run the tests as root (CAP_SYS_ADMIN) with unshare from util-linux installed (Debian: apt-get install util-linux)';
@@ -102,14 +102,6 @@ function innerProcess(p: LogwharfProcess): { pid: number; nspids: number[]; cmdl
   return { pid, nspids, cmdline };
 }
 
-function sendSyslog(address: string, line: string): Promise<void> {
-  const [host, port] = [address.slice(0, address.lastIndexOf(':')), Number(address.split(':').pop())];
-  return new Promise((resolve, reject) => {
-    const socket = createConnection({ host, port }, () => socket.end(`${line}\n`, () => resolve()));
-    socket.once('error', reject);
-  });
-}
-
 async function query(configFile: string, q: string) {
   return exec(process.execPath, [BIN, 'query', q, '--config', configFile, '--json']).then(
     (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
@@ -152,7 +144,18 @@ if (cannot && CI) {
         expect(first.running).toBe(true);
 
         // `logwharf query` reads the store while `run` holds the data_dir.
-        await sendSyslog(first.syslog.tcp!, '<14>1 2024-05-01T12:00:00Z edge lockcheck - - - heldreadable');
+        const port = first.syslog.tcp!.split(':').pop()!;
+        await exec(LOGGER, [
+          '-n',
+          '127.0.0.1',
+          '-P',
+          port,
+          '-T',
+          '--rfc5424',
+          '-t',
+          'lockcheck',
+          'heldreadable',
+        ]);
         await waitFor(
           async () => {
             const r = await query(first.configFile, 'heldreadable');
