@@ -6,12 +6,13 @@ import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openElasticsearchStore } from '../../src/sinks/elasticsearch/writer.js';
 import { deleteIndices, esClient, esTestConfig, esUrl, uniqueIndexPrefix } from '../helpers/elasticsearch.js';
+import { KUBERNETES_SERVICE_LOGWHARF } from '../helpers/kubernetes-env.js';
 import { BIN, LogwharfProcess } from '../helpers/logwharf-process.js';
 import { waitFor } from '../helpers/poll.js';
+import { sendWithLogger, writeSyslogRunConfig } from '../helpers/syslog-run.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const exec = promisify(execFile);
-const LOGGER = process.env.LOGGER_BIN ?? 'logger';
 
 const running: LogwharfProcess[] = [];
 afterEach(async () => {
@@ -116,56 +117,17 @@ describe('logwharf query on Elasticsearch', () => {
   });
 });
 
-/** What the kubelet puts into a pod's environment for `Service logwharf` (ports http 8080, syslog 5514/UDP). */
-const KUBERNETES_SERVICE_LOGWHARF = {
-  LOGWHARF_SERVICE_HOST: '10.96.12.7',
-  LOGWHARF_SERVICE_PORT: '8080',
-  LOGWHARF_SERVICE_PORT_HTTP: '8080',
-  LOGWHARF_SERVICE_PORT_SYSLOG: '5514',
-  LOGWHARF_PORT: 'tcp://10.96.12.7:8080',
-  LOGWHARF_PORT_8080_TCP: 'tcp://10.96.12.7:8080',
-  LOGWHARF_PORT_8080_TCP_PROTO: 'tcp',
-  LOGWHARF_PORT_8080_TCP_PORT: '8080',
-  LOGWHARF_PORT_8080_TCP_ADDR: '10.96.12.7',
-  LOGWHARF_PORT_5514_UDP: 'udp://10.96.12.7:5514',
-  LOGWHARF_PORT_5514_UDP_PROTO: 'udp',
-  LOGWHARF_PORT_5514_UDP_PORT: '5514',
-  LOGWHARF_PORT_5514_UDP_ADDR: '10.96.12.7',
-};
-
-/** A `logwharf run` on loopback with syslog TCP on, in its own temp dir; more YAML appended. */
+/** A `logwharf run` taking syslog over TCP, in its own temp dir; `http` is YAML added under `http:`. */
 async function startRun(
-  more: string,
+  http: string,
   env: NodeJS.ProcessEnv = {},
   opts: { token?: string } = {},
 ): Promise<LogwharfProcess> {
-  const dir = await tempDir('lw-cli-run-');
-  const config = LogwharfProcess.writeConfig(
-    dir,
-    `data_dir: ${dir}/data
-http:
-  listen: 127.0.0.1:0
-${more}sources:
-  docker:
-    enabled: false
-  syslog:
-    enabled: true
-    udp: null
-    tcp: 127.0.0.1:0
-pipeline:
-  flush_interval: 20ms
-`,
-  );
+  const config = writeSyslogRunConfig(await tempDir('lw-cli-run-'), http);
   const lw = new LogwharfProcess(config, env, opts);
   running.push(lw);
   await lw.start();
   return lw;
-}
-
-/** One line sent as util-linux logger sends it (RFC 5424 over TCP) to the run's syslog listener. */
-async function logLine(lw: LogwharfProcess, text: string): Promise<void> {
-  const port = lw.syslog.tcp!.split(':').pop()!;
-  await exec(LOGGER, ['-n', '127.0.0.1', '-P', port, '-T', '--rfc5424', '-t', 'clitest', text]);
 }
 
 describe('a Kubernetes pod environment (Service logwharf)', () => {
@@ -223,7 +185,7 @@ describe('logwharf query --server against a logwharf with http.auth.tokens', () 
       { token: TOKEN },
     );
     const server = lw.api.baseUrl;
-    await logLine(lw, 'tokencheck arrived');
+    await sendWithLogger(lw, 'clitest', 'tokencheck arrived');
     const outputs: string[] = [];
     const query = async (args: string[], env: NodeJS.ProcessEnv = {}) => {
       const r = await logwharf(['query', 'tokencheck', '--server', server, ...args], env);

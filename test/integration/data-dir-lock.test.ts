@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { readHolder } from '../../src/checkpoint/data-dir-lock.js';
 import { BIN, LogwharfProcess } from '../helpers/logwharf-process.js';
 import { waitFor } from '../helpers/poll.js';
+import { sendWithLogger, writeSyslogRunConfig } from '../helpers/syslog-run.js';
 import { tempDir } from '../helpers/tmp.js';
 
 /**
@@ -19,7 +20,6 @@ import { tempDir } from '../helpers/tmp.js';
  */
 
 const exec = promisify(execFile);
-const LOGGER = process.env.LOGGER_BIN ?? 'logger';
 const CI = process.env.CI === 'true';
 const REMEDY =
   'run the tests as root (CAP_SYS_ADMIN) with unshare from util-linux installed (Debian: apt-get install util-linux)';
@@ -65,22 +65,7 @@ afterEach(async () => {
 });
 
 function namespacedLogwharfOn(dir: string): LogwharfProcess {
-  const config = LogwharfProcess.writeConfig(
-    dir,
-    `data_dir: ${dir}/data
-http:
-  listen: 127.0.0.1:0
-sources:
-  docker:
-    enabled: false
-  syslog:
-    enabled: true
-    udp: null
-    tcp: 127.0.0.1:0
-pipeline:
-  flush_interval: 20ms
-`,
-  );
+  const config = writeSyslogRunConfig(dir);
   const p = new LogwharfProcess(config, {}, { wrap: NAMESPACED });
   running.push(p);
   return p;
@@ -144,18 +129,7 @@ if (cannot && CI) {
         expect(first.running).toBe(true);
 
         // `logwharf query` reads the store while `run` holds the data_dir.
-        const port = first.syslog.tcp!.split(':').pop()!;
-        await exec(LOGGER, [
-          '-n',
-          '127.0.0.1',
-          '-P',
-          port,
-          '-T',
-          '--rfc5424',
-          '-t',
-          'lockcheck',
-          'heldreadable',
-        ]);
+        await sendWithLogger(first, 'lockcheck', 'heldreadable');
         await waitFor(
           async () => {
             const r = await query(first.configFile, 'heldreadable');

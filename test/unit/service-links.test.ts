@@ -3,31 +3,15 @@ import { envNameFor, readEnvOverrides } from '../../src/config/env.js';
 import { ConfigSchema } from '../../src/config/schema.js';
 import { propertyPaths } from '../../src/config/schema-walk.js';
 import { isServiceLinkVariable } from '../../src/config/service-links.js';
+import { KUBERNETES_SERVICE_LOGWHARF } from '../helpers/kubernetes-env.js';
 
 /**
  * The variables the kubelet sets for a Service named logwharf (or logwharf-*) in a pod's
  * environment pass the unknown-variable check; typos of real settings still do not.
  */
 
-/** What the kubelet gives a pod for `Service logwharf` with ports http 8080/TCP and syslog 5514/UDP. */
-const SERVICE_LOGWHARF = {
-  LOGWHARF_SERVICE_HOST: '10.96.12.7',
-  LOGWHARF_SERVICE_PORT: '8080',
-  LOGWHARF_SERVICE_PORT_HTTP: '8080',
-  LOGWHARF_SERVICE_PORT_SYSLOG_UDP: '5514',
-  LOGWHARF_PORT: 'tcp://10.96.12.7:8080',
-  LOGWHARF_PORT_8080_TCP: 'tcp://10.96.12.7:8080',
-  LOGWHARF_PORT_8080_TCP_PROTO: 'tcp',
-  LOGWHARF_PORT_8080_TCP_PORT: '8080',
-  LOGWHARF_PORT_8080_TCP_ADDR: '10.96.12.7',
-  LOGWHARF_PORT_5514_UDP: 'udp://10.96.12.7:5514',
-  LOGWHARF_PORT_5514_UDP_PROTO: 'udp',
-  LOGWHARF_PORT_5514_UDP_PORT: '5514',
-  LOGWHARF_PORT_5514_UDP_ADDR: '10.96.12.7',
-};
-
 /** `Service logwharf-metrics` on an IPv6 cluster, one SCTP port (unnamed). */
-const SERVICE_LOGWHARF_METRICS_V6 = {
+const METRICS_V6 = {
   LOGWHARF_METRICS_SERVICE_HOST: 'fd00:10:96::a',
   LOGWHARF_METRICS_SERVICE_PORT: '9100',
   LOGWHARF_METRICS_PORT: 'sctp://[fd00:10:96::a]:9100',
@@ -38,7 +22,7 @@ const SERVICE_LOGWHARF_METRICS_V6 = {
 };
 
 describe('Kubernetes service variables', () => {
-  it.each(Object.entries({ ...SERVICE_LOGWHARF, ...SERVICE_LOGWHARF_METRICS_V6 }))(
+  it.each(Object.entries({ ...KUBERNETES_SERVICE_LOGWHARF, ...METRICS_V6 }))(
     '%s=%s passes',
     (name, value) => {
       expect(isServiceLinkVariable(name, value)).toBe(true);
@@ -85,15 +69,15 @@ describe('Kubernetes service variables', () => {
 
   it('are passed over and listed, while overrides and typos next to them work as before', () => {
     const { overrides, problems, serviceLinks } = readEnvOverrides({
-      ...SERVICE_LOGWHARF,
-      ...SERVICE_LOGWHARF_METRICS_V6,
+      ...KUBERNETES_SERVICE_LOGWHARF,
+      ...METRICS_V6,
       LOGWHARF_HTTP_LISTEN: '127.0.0.1:9000',
       LOGWHARF_HTTP_PORT: '8080',
       LOGWHARF_HTTP_LISTN: 'tcp://10.96.12.7:8080',
       LOGWHARF_TOKEN: 'a-token-for-logwharf-query',
     });
     expect(serviceLinks.sort()).toEqual(
-      Object.keys({ ...SERVICE_LOGWHARF, ...SERVICE_LOGWHARF_METRICS_V6 }).sort(),
+      Object.keys({ ...KUBERNETES_SERVICE_LOGWHARF, ...METRICS_V6 }).sort(),
     );
     expect(overrides).toEqual([
       { variable: 'LOGWHARF_HTTP_LISTEN', segments: ['http', 'listen'], value: '127.0.0.1:9000' },
