@@ -78,8 +78,8 @@ export async function lockDataDir(dataDir: string): Promise<DataDirLock> {
     }
     throw new LogwharfError(
       'LOGWHARF_ERR_STORE',
-      `${file}: cannot take the data_dir lock (${errorText(err)}): data_dir must be on a filesystem with ` +
-        `POSIX file locks; if the file is damaged, remove it while no logwharf runs on ${dataDir}`,
+      `${file}: cannot take the data_dir lock (${errorText(err)}): data_dir must be writable by logwharf and ` +
+        `on a filesystem with POSIX (fcntl) locks; if the file is damaged, remove it while no logwharf runs on ${dataDir}`,
       { cause: err },
     );
   }
