@@ -8,8 +8,13 @@ import { LogwharfError } from './core/errors.js';
 
 const USAGE = `usage:
   logwharf run [--config FILE]
-  logwharf query QUERY [--since 1h] [--from T] [--to T] [--limit N] [--json] [--server URL] [--config FILE]
+  logwharf query QUERY [--since 1h] [--from T] [--to T] [--limit N] [--json] [--config FILE]
+  logwharf query QUERY [...] --server URL [--token-file FILE]
   logwharf check-config [--config FILE] [--json]
+
+  query --server asks a running logwharf; one with http.auth.tokens needs a token, read from
+  --token-file FILE or the LOGWHARF_TOKEN environment variable (there is no --token option, so
+  that a token never lands in shell history).
 `;
 
 const out = {
@@ -41,6 +46,7 @@ async function main(argv: string[]): Promise<number> {
           limit: { type: 'string' },
           json: { type: 'boolean' },
           server: { type: 'string' },
+          'token-file': { type: 'string' },
         },
       });
       const limit = values.limit === undefined ? undefined : Number(values.limit);
@@ -61,6 +67,7 @@ async function main(argv: string[]): Promise<number> {
           limit,
           json: values.json ?? false,
           server: values.server,
+          tokenFile: values['token-file'],
         },
         {
           openReader: () => openReaderFromConfig(values.config),

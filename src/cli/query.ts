@@ -5,8 +5,9 @@ import { QuerySyntaxError } from '../query/ast.js';
 import { parseQuery } from '../query/parser.js';
 import { parseTimeBound } from '../query/time.js';
 import { formatLines, formatNdjson, formatQueryError, useColor } from './format.js';
+import { authorizationHeader, authRefusal, loadServerToken, type ServerToken } from './server-token.js';
 
-/** `logwharf query QUERY [--since 1h] [--from T] [--to T] [--limit N] [--json] [--server URL]` */
+/** `logwharf query QUERY [--since 1h] [--from T] [--to T] [--limit N] [--json] [--server URL [--token-file FILE]]` */
 export interface QueryArgs {
   query: string;
   /** A span before now (`1h`) or an RFC 3339 time; the same as `--from`, which it excludes. */
@@ -18,6 +19,8 @@ export interface QueryArgs {
   json?: boolean;
   /** Ask a running logwharf (`http://127.0.0.1:8080`) instead of opening the store. */
   server?: string;
+  /** With `server`: a file holding the bearer token (else $LOGWHARF_TOKEN, see server-token.ts). */
+  tokenFile?: string;
   /** Which end of the range: `desc` (default) the newest `limit` events, `asc` the oldest. Printed oldest first either way. */
   order?: 'asc' | 'desc';
 }
@@ -28,7 +31,7 @@ export interface QueryDeps {
   stderr: (s: string) => void;
   isTTY: boolean;
   now?: () => Date;
-  /** For NO_COLOR; defaults to process.env. */
+  /** For NO_COLOR and LOGWHARF_TOKEN; defaults to process.env. */
   env?: Readonly<Record<string, string | undefined>>;
   /** Defaults to the global fetch; tests may pass their own. */
   fetch?: typeof fetch;
@@ -65,6 +68,9 @@ function timeOption(flag: string, value: string, now: Date): string {
 
 /** Checks the options and resolves relative times against one `now`. */
 function plan(args: QueryArgs, now: Date): Plan {
+  if (args.tokenFile !== undefined && args.server === undefined) {
+    throw new UsageError('--token-file is for --server; a local query reads the store directly');
+  }
   if (args.since !== undefined && args.from !== undefined) {
     throw new UsageError('--since and --from both set a start; give one of them');
   }
@@ -118,7 +124,12 @@ class ServerQueryError extends Error {
   }
 }
 
-async function searchRemote(p: Plan, server: string, doFetch: typeof fetch): Promise<EcsDocument[]> {
+async function searchRemote(
+  p: Plan,
+  server: string,
+  doFetch: typeof fetch,
+  auth: ServerToken | null,
+): Promise<EcsDocument[]> {
   let url: URL;
   try {
     // Resolve against the base as a directory, so `http://host/logwharf` keeps its path.
@@ -138,7 +149,7 @@ async function searchRemote(p: Plan, server: string, doFetch: typeof fetch): Pro
   let res: Response;
   try {
     res = await doFetch(url, {
-      headers: { accept: 'application/json' },
+      headers: { accept: 'application/json', ...authorizationHeader(auth) },
       signal: AbortSignal.timeout(SERVER_TIMEOUT_MS),
     });
   } catch (err) {
@@ -148,6 +159,9 @@ async function searchRemote(p: Plan, server: string, doFetch: typeof fetch): Pro
       `cannot reach ${url.origin} (${String(cause)}); is logwharf running there?`,
       { cause: err },
     );
+  }
+  if (res.status === 401 || res.status === 403) {
+    throw new LogwharfError('LOGWHARF_ERR_SERVER', authRefusal(url.origin, res.status, auth));
   }
   const text = await res.text();
   let body: unknown;
@@ -180,7 +194,12 @@ export async function queryCommand(args: QueryArgs, deps: QueryDeps): Promise<nu
     const p = plan(args, now);
     events =
       args.server !== undefined
-        ? await searchRemote(p, args.server, deps.fetch ?? fetch)
+        ? await searchRemote(
+            p,
+            args.server,
+            deps.fetch ?? fetch,
+            await loadServerToken({ tokenFile: args.tokenFile, env: deps.env ?? process.env }),
+          )
         : await searchLocal(p, deps.openReader);
     // Descending fetches the newest `limit`; the terminal shows them oldest first.
     if (p.order === 'desc') events = events.slice().reverse();

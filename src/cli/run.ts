@@ -1,3 +1,4 @@
+import { readEnvOverrides } from '../config/env.js';
 import { checkConfig, loadConfig, resolveConfigFile } from '../config/load.js';
 import { parseDuration } from '../core/duration.js';
 import { type Service, startService } from '../service.js';
@@ -42,6 +43,13 @@ export async function runCommand(args: { config?: string }): Promise<number> {
   const file = resolveConfigFile(args.config);
   const config = loadConfig({ file });
   const log = createLogger();
+  const { serviceLinks } = readEnvOverrides(process.env);
+  if (serviceLinks.length > 0) {
+    log.debug(
+      { variables: serviceLinks },
+      'LOGWHARF_* variables of a Kubernetes Service named logwharf: not configuration, passed over',
+    );
+  }
   return supervise({
     // SIGHUP reads the same file and the environment again, exactly as at start.
     start: () => startService(config, log, { configSource: () => checkConfig({ file }) }),

@@ -3,6 +3,7 @@ import { isScalar, parseDocument } from 'yaml';
 import { type ConfigProblem, closest, formatPath } from './problems.js';
 import { ConfigSchema } from './schema.js';
 import { objectVariants, propertiesOf, propertyPaths } from './schema-walk.js';
+import { isServiceLinkVariable } from './service-links.js';
 
 /**
  * Environment overrides: every config key can be set by `LOGWHARF_<PATH>`, the key path
@@ -16,13 +17,25 @@ import { objectVariants, propertiesOf, propertyPaths } from './schema-walk.js';
  * (a unit test proves the current schema has no such names).
  *
  * Values are YAML: `true`, `8080`, `null`, `"quoted"`, `[a, b]`, `{tokens: [...]}`.
+ *
+ * Any other `LOGWHARF_*` variable stops start-up (a typo must not be silently ignored), except
+ * the reserved names below and the variables Kubernetes sets for a Service named logwharf
+ * (./service-links.ts), which are passed over and listed for a debug line.
  */
 
 export const ENV_PREFIX = 'LOGWHARF_';
 
-/** `LOGWHARF_*` variables that are not config keys: the config file's path, the log level, tests. */
+/**
+ * `LOGWHARF_*` variables that are not config keys: the config file's path, the log level, the
+ * token `logwharf query --server` sends, tests.
+ */
 export function isReservedEnvName(name: string): boolean {
-  return name === 'LOGWHARF_CONFIG' || name === 'LOGWHARF_LOG_LEVEL' || name.startsWith('LOGWHARF_TEST_');
+  return (
+    name === 'LOGWHARF_CONFIG' ||
+    name === 'LOGWHARF_LOG_LEVEL' ||
+    name === 'LOGWHARF_TOKEN' ||
+    name.startsWith('LOGWHARF_TEST_')
+  );
 }
 
 export interface EnvOverride {
@@ -73,19 +86,27 @@ export function parseEnvValue(raw: string): { value: unknown } | { error: string
   return { value: raw };
 }
 
-/** The overrides in `env`, and a problem for each variable that is unknown or does not parse. */
+/**
+ * The overrides in `env`, a problem for each variable that is unknown or does not parse, and the
+ * Kubernetes service variables passed over (`serviceLinks`, names only).
+ */
 export function readEnvOverrides(
   env: NodeJS.ProcessEnv,
   schema: TSchema = ConfigSchema,
-): { overrides: EnvOverride[]; problems: ConfigProblem[] } {
+): { overrides: EnvOverride[]; problems: ConfigProblem[]; serviceLinks: string[] } {
   const overrides: EnvOverride[] = [];
   const problems: ConfigProblem[] = [];
+  const serviceLinks: string[] = [];
   const problem = (variable: string, path: string, message: string) =>
     problems.push({ path, message, file: variable, source: 'env' });
   for (const variable of Object.keys(env).sort()) {
     const raw = env[variable];
     if (!variable.startsWith(ENV_PREFIX) || raw === undefined || isReservedEnvName(variable)) continue;
     const paths = resolveEnvName(variable, schema);
+    if (paths.length === 0 && isServiceLinkVariable(variable, raw)) {
+      serviceLinks.push(variable);
+      continue;
+    }
     if (paths.length === 0) {
       const known = propertyPaths(schema).map(envNameFor);
       const near = closest(variable, known);
@@ -107,7 +128,7 @@ export function readEnvOverrides(
   }
   // Parents before children, so LOGWHARF_HTTP_LISTEN wins over a `listen` inside LOGWHARF_HTTP.
   overrides.sort((a, b) => a.segments.length - b.segments.length);
-  return { overrides, problems };
+  return { overrides, problems, serviceLinks };
 }
 
 /**

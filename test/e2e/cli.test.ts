@@ -3,13 +3,21 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pino from 'pino';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { openElasticsearchStore } from '../../src/sinks/elasticsearch/writer.js';
 import { deleteIndices, esClient, esTestConfig, esUrl, uniqueIndexPrefix } from '../helpers/elasticsearch.js';
-import { BIN } from '../helpers/logwharf-process.js';
+import { KUBERNETES_SERVICE_LOGWHARF } from '../helpers/kubernetes-env.js';
+import { BIN, LogwharfProcess } from '../helpers/logwharf-process.js';
+import { waitFor } from '../helpers/poll.js';
+import { sendWithLogger, writeSyslogRunConfig } from '../helpers/syslog-run.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const exec = promisify(execFile);
+
+const running: LogwharfProcess[] = [];
+afterEach(async () => {
+  for (const p of running.splice(0)) await p.kill('SIGTERM');
+});
 
 async function logwharf(args: string[], env: NodeJS.ProcessEnv = {}) {
   return exec(process.execPath, [BIN, ...args], { env: { ...process.env, ...env } }).then(
@@ -106,5 +114,110 @@ describe('logwharf query on Elasticsearch', () => {
       await es.close();
       await deleteIndices(prefix);
     }
+  });
+});
+
+/** A `logwharf run` taking syslog over TCP, in its own temp dir; `http` is YAML added under `http:`. */
+async function startRun(
+  http: string,
+  env: NodeJS.ProcessEnv = {},
+  opts: { token?: string } = {},
+): Promise<LogwharfProcess> {
+  const config = writeSyslogRunConfig(await tempDir('lw-cli-run-'), http);
+  const lw = new LogwharfProcess(config, env, opts);
+  running.push(lw);
+  await lw.start();
+  return lw;
+}
+
+describe('a Kubernetes pod environment (Service logwharf)', () => {
+  it('check-config accepts it; a typo next to it is still reported', async () => {
+    const ok = await logwharf(
+      ['check-config', '--config', 'config/logwharf.yaml'],
+      KUBERNETES_SERVICE_LOGWHARF,
+    );
+    expect(ok.code, ok.stderr).toBe(0);
+    const typo = await logwharf(['check-config', '--config', 'config/logwharf.yaml'], {
+      ...KUBERNETES_SERVICE_LOGWHARF,
+      LOGWHARF_HTTP_LISTN: '0.0.0.0:8080',
+    });
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain(
+      'LOGWHARF_HTTP_LISTN: unknown configuration variable; did you mean LOGWHARF_HTTP_LISTEN?',
+    );
+    expect(typo.stderr).not.toContain('LOGWHARF_SERVICE_HOST');
+  });
+
+  it('run starts, and says at debug level which variables it passed over', async () => {
+    const lw = await startRun('', KUBERNETES_SERVICE_LOGWHARF);
+    const note = lw.output
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l))
+      .find((l) => Array.isArray(l.variables));
+    expect(note).toMatchObject({
+      level: 'debug',
+      msg: 'LOGWHARF_* variables of a Kubernetes Service named logwharf: not configuration, passed over',
+    });
+    expect(note.variables.sort()).toEqual(Object.keys(KUBERNETES_SERVICE_LOGWHARF).sort());
+  });
+});
+
+describe("logwharf run's own log", () => {
+  it('names its levels ("level":"info"), as operators read them', async () => {
+    const lw = await startRun('');
+    const lines = lw.output.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+    expect(lines.find((l) => l.msg === 'HTTP API listening')).toMatchObject({
+      level: 'info',
+      app: 'logwharf',
+    });
+    expect(lines.length).toBeGreaterThan(2);
+    for (const l of lines) expect(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).toContain(l.level);
+  });
+});
+
+describe('logwharf query --server against a logwharf with http.auth.tokens', () => {
+  const TOKEN = 'e2e-tok-7c1d9a3f5b8e2a4c';
+
+  it('works with the token from LOGWHARF_TOKEN or --token-file; without it says what to set; never prints it', async () => {
+    const lw = await startRun(
+      `  auth:\n    tokens:\n      - { token: ${TOKEN}, role: read }\n`,
+      {},
+      { token: TOKEN },
+    );
+    const server = lw.api.baseUrl;
+    await sendWithLogger(lw, 'clitest', 'tokencheck arrived');
+    const outputs: string[] = [];
+    const query = async (args: string[], env: NodeJS.ProcessEnv = {}) => {
+      const r = await logwharf(['query', 'tokencheck', '--server', server, ...args], env);
+      outputs.push(r.stdout, r.stderr);
+      return r;
+    };
+
+    const withEnv = await waitFor(
+      async () => {
+        const r = await query([], { LOGWHARF_TOKEN: TOKEN });
+        if (r.code !== 0) throw new Error(`logwharf query exited ${r.code}: ${r.stderr}`);
+        return r.stdout.includes('tokencheck arrived') ? r : null;
+      },
+      { timeoutMs: 30_000, what: 'the line through logwharf query --server with LOGWHARF_TOKEN' },
+    );
+    expect(withEnv.stdout).toMatch(/clitest\s*\| \S+ tokencheck arrived\n$/);
+
+    const dir = await tempDir('lw-cli-token-');
+    await writeFile(join(dir, 'token'), `${TOKEN}\n`);
+    const withFile = await query(['--token-file', join(dir, 'token'), '--json']);
+    expect(withFile.code, withFile.stderr).toBe(0);
+    expect(JSON.parse(withFile.stdout)).toMatchObject({ message: 'tokencheck arrived' });
+
+    const without = await query([]);
+    expect(without.code).toBe(1);
+    expect(without.stderr).toBe(
+      `logwharf query: ${server} needs a token (HTTP 401): set LOGWHARF_TOKEN or pass --token-file FILE with one of its http.auth.tokens\n`,
+    );
+    const wrong = await query([], { LOGWHARF_TOKEN: 'e2e-wrong-token-0000000' });
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain('did not accept the token from LOGWHARF_TOKEN (HTTP 401)');
+
+    for (const text of [...outputs, ...lw.output]) expect(text).not.toContain(TOKEN);
   });
 });

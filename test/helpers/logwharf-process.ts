@@ -1,6 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import split2 from 'split2';
 import { ApiClient } from './api-client.js';
 import { waitFor } from './poll.js';
 
@@ -12,6 +14,16 @@ export interface SyslogBound {
   udp?: string;
   tcp?: string;
   tls?: string;
+}
+
+export interface LogwharfProcessOptions {
+  /**
+   * A command line that runs logwharf for us, the logwharf command appended to it (e.g.
+   * `unshare --pid --fork ...`). Signals (kill(), signal()) go to the first process of it.
+   */
+  wrap?: readonly string[];
+  /** A bearer token for the readiness probe at start, when the config has `http.auth.tokens`. */
+  token?: string;
 }
 
 /**
@@ -35,6 +47,7 @@ export class LogwharfProcess {
   constructor(
     readonly configFile: string,
     private readonly env: NodeJS.ProcessEnv = {},
+    private readonly opts: LogwharfProcessOptions = {},
   ) {}
 
   static writeConfig(dir: string, yaml: string): string {
@@ -56,7 +69,15 @@ export class LogwharfProcess {
     if (this.running) throw new Error('logwharf: start() while it runs; kill() it first, or restart()');
     this.starts++;
     this.output.push(`--- logwharf run #${this.starts} ---`);
-    const child = spawn(process.execPath, [BIN, 'run', '--config', this.configFile], {
+    const [command, ...args] = [
+      ...(this.opts.wrap ?? []),
+      process.execPath,
+      BIN,
+      'run',
+      '--config',
+      this.configFile,
+    ];
+    const child = spawn(command!, args, {
       env: { ...process.env, LOGWHARF_LOG_LEVEL: 'debug', ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -69,37 +90,41 @@ export class LogwharfProcess {
     process.once('exit', killOnExit);
     child.once('exit', () => process.removeListener('exit', killOnExit));
     let address = '';
-    const collect = (chunk: Buffer) => {
-      for (const line of chunk.toString('utf8').split('\n')) {
-        if (!line) continue;
-        this.output.push(line);
-        if (this.output.length > 5000) this.output.shift();
-        if (!address && line.includes('HTTP API listening')) {
-          try {
-            address = JSON.parse(line).address ?? '';
-          } catch {
-            // not a JSON log line
-          }
+    // Whole lines: a pipe's chunks may cut a line (and a UTF-8 character) anywhere.
+    const collect = (line: string) => {
+      if (!line) return;
+      this.output.push(line);
+      if (this.output.length > 5000) this.output.shift();
+      if (!address && line.includes('HTTP API listening')) {
+        try {
+          address = JSON.parse(line).address ?? '';
+        } catch {
+          // not a JSON log line
         }
-        if (line.includes('syslog receiver listening')) {
-          try {
-            const { udp, tcp, tls } = JSON.parse(line) as SyslogBound;
-            this.syslog = { ...(udp && { udp }), ...(tcp && { tcp }), ...(tls && { tls }) };
-          } catch {
-            // not a JSON log line
-          }
+      }
+      if (line.includes('syslog receiver listening')) {
+        try {
+          const { udp, tcp, tls } = JSON.parse(line) as SyslogBound;
+          this.syslog = { ...(udp && { udp }), ...(tcp && { tcp }), ...(tls && { tls }) };
+        } catch {
+          // not a JSON log line
         }
       }
     };
-    child.stdout?.on('data', collect);
-    child.stderr?.on('data', collect);
+    const lines = [child.stdout!, child.stderr!].map((s) => s.pipe(split2()).on('data', collect));
+    const allRead = Promise.all(lines.map((l) => once(l, 'end').catch(() => {})));
     // A start-up that fails (a bad config, a data_dir in use) fails the wait at once.
     const died = new AbortController();
-    // 'close', not 'exit': its last words (the error) are read by then.
-    child.once('close', (code) => died.abort(new Error(`logwharf exited with ${code}:\n${this.tail()}`)));
+    // 'close', then every line read: its last words (the error) are in the output by then.
+    child.once('close', (code) => {
+      void allRead.then(() => died.abort(new Error(`logwharf exited with ${code}:\n${this.tail()}`)));
+    });
     await waitFor(() => address, { timeoutMs: 30_000, what: 'logwharf to listen', signal: died.signal });
     this.api = new ApiClient(address);
-    await waitFor(async () => (await fetch(`${address}/readyz`).catch(() => null))?.ok, {
+    const headers: Record<string, string> = this.opts.token
+      ? { authorization: `Bearer ${this.opts.token}` }
+      : {};
+    await waitFor(async () => (await fetch(`${address}/readyz`, { headers }).catch(() => null))?.ok, {
       timeoutMs: 30_000,
       what: 'logwharf /readyz',
     });

@@ -308,6 +308,7 @@ describe('environment overrides', () => {
       LOGWHARF_HTTP_LISTN: '127.0.0.1:1',
       LOGWHARF_CONFIG: 'config/x.yaml',
       LOGWHARF_LOG_LEVEL: 'debug',
+      LOGWHARF_TOKEN: 'the token logwharf query --server sends',
       LOGWHARF_TEST_DOCKER: '1',
       PATH: '/usr/bin',
     });

@@ -6,6 +6,7 @@ import type { ContainerInfo, Position } from '../../core/event.js';
 import type { Intake } from '../../core/intake.js';
 import type { DockerEngineStatus, SourceStatus } from '../../core/status.js';
 import { dockerClient, type EngineAddress, unreachableMessage } from './client.js';
+import { forEachEventLine } from './engine-events.js';
 import { ContainerFollower } from './follower.js';
 import {
   COMPOSE_NUMBER,
@@ -138,17 +139,7 @@ export class DockerSource {
     } as unknown as Docker.GetEventsOptions)) as NodeJS.ReadableStream & { destroy?: () => void };
     this.eventStream = events;
     const ended = new Promise<void>((resolve, reject) => {
-      let buffered = '';
-      events.on('data', (chunk: Buffer) => {
-        buffered += chunk.toString('utf8');
-        let nl = buffered.indexOf('\n');
-        while (nl >= 0) {
-          const line = buffered.slice(0, nl).trim();
-          buffered = buffered.slice(nl + 1);
-          if (line) this.onEngineEvent(line);
-          nl = buffered.indexOf('\n');
-        }
-      });
+      forEachEventLine(events, (line) => this.onEngineEvent(line));
       events.on('end', () => resolve());
       events.on('close', () => resolve());
       events.on('error', (err: Error) => reject(err));
