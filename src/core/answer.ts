@@ -24,9 +24,11 @@ import type { SearchResult } from './store.js';
  * it. 8 MiB holds several of the largest events the default ingest limits make (a 1 MiB JSON
  * line is kept as `event.original` and again as `message` plus `fields`: about 2 MiB of JSON,
  * more when it is full of characters JSON escapes), so paging through large events is not one
- * round trip per event, while answers of ordinary events (100–1000 bytes each) reach `limit`
- * long before it: 10,000 of them are 1–10 MB. Several searches may run at once; each holds about
- * this much.
+ * round trip per event. An ordinary container event is 1–2 KB of JSON (its compose labels alone
+ * are often 1 KB), so the default page of 100 is far below the budget, while a page of 10,000
+ * (the most `limit` allows) is cut after about 4,500 of them and continued by its cursor. Each
+ * search in progress holds up to this much event JSON (more as JavaScript objects), where one
+ * page of 10,000 large events used to be gigabytes.
  */
 export const MAX_ANSWER_BYTES = 8 * 1024 * 1024;
 
