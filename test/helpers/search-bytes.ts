@@ -1,5 +1,5 @@
-import { expect } from 'vitest';
-import { answerBytes } from '../../src/core/answer.js';
+import { expect, it } from 'vitest';
+import { answerBytes, MAX_ANSWER_BYTES } from '../../src/core/answer.js';
 import type { EcsDocument } from '../../src/core/ecs.js';
 import type { LogEvent } from '../../src/core/event.js';
 import type { SearchRequest, SearchResult, StoreReader } from '../../src/core/store.js';
@@ -25,6 +25,10 @@ export interface BigEventsOptions {
 }
 
 export const MiB = 1024 * 1024;
+
+/** The days and message sizes the stores' paging tests use: up to 1 MiB, over three days. */
+export const BUDGET_DAYS = ['2024-05-01', '2024-05-02', '2024-05-03'];
+export const BUDGET_SIZES = [MiB - 4096, 300 * 1024, 2048, 700 * 1024, 100, MiB - 4096];
 
 export function bigEvents(o: BigEventsOptions): LogEvent[] {
   const perDay = Math.ceil(o.count / o.days.length);
@@ -91,5 +95,55 @@ export function expectWellCut(all: SearchResult[], limit: number, maxBytes: numb
       expect(r.cutBy).toBe('limit');
       expect(r.events.length).toBe(limit);
     }
+  });
+}
+
+/**
+ * The paging cases every store must pass over the events of BUDGET_DAYS (`base` bounds the
+ * search to them): both orders, budgets from one byte to the default, and limit and budget
+ * together. `asc` is the store's own order of the events' ids.
+ */
+export function itPagesWithinBudgets(
+  reader: () => StoreReader,
+  base: Partial<SearchRequest>,
+  asc: () => readonly string[],
+): void {
+  const req = (over: Partial<SearchRequest>): SearchRequest => ({
+    query: { type: 'all' },
+    limit: 100,
+    order: 'asc',
+    ...base,
+    ...over,
+  });
+  const budgets: [string, number | undefined][] = [
+    ['1 byte (one event per answer)', 1],
+    ['256 KiB', 256 * 1024],
+    ['3 MiB', 3 * MiB],
+    ['the default', undefined],
+  ];
+  for (const order of ['asc', 'desc'] as const) {
+    for (const [name, maxBytes] of budgets) {
+      it(`${order}, ${name}: every event once, in order, each answer within its budget`, async () => {
+        const all = await allAnswers(
+          reader(),
+          req({ order, ...(maxBytes !== undefined ? { maxBytes } : {}) }),
+        );
+        expect(all.flatMap((r) => r.events.map(idOf))).toEqual(
+          order === 'asc' ? asc() : [...asc()].reverse(),
+        );
+        expectWellCut(all, 100, maxBytes ?? MAX_ANSWER_BYTES);
+        // Not vacuous: the events (about 15 MiB) never fit one answer.
+        expect(all.length).toBeGreaterThan(1);
+        expect(all[0]!.cutBy).toBe('max_bytes');
+        if (maxBytes === 1) expect(all.every((r) => r.events.length === 1)).toBe(true);
+      });
+    }
+  }
+
+  it('limit and budget together: whichever comes first ends the answer', async () => {
+    const all = await allAnswers(reader(), req({ limit: 5, maxBytes: 2 * MiB, order: 'desc' }));
+    expect(all.flatMap((r) => r.events.map(idOf))).toEqual([...asc()].reverse());
+    expectWellCut(all, 5, 2 * MiB);
+    expect(new Set(all.map((r) => r.cutBy))).toEqual(new Set(['limit', 'max_bytes', undefined]));
   });
 }

@@ -1,6 +1,5 @@
 import type { Client } from '@elastic/elasticsearch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_ANSWER_BYTES } from '../../src/core/answer.js';
 import { toEcs } from '../../src/core/ecs.js';
 import type { LogEvent } from '../../src/core/event.js';
 import type { SearchRequest } from '../../src/core/store.js';
@@ -9,12 +8,12 @@ import { openElasticsearchReader } from '../../src/sinks/elasticsearch/reader.js
 import { DEFAULT_CLASS, ensureTemplate, indexName } from '../../src/sinks/elasticsearch/template.js';
 import { deleteIndices, esClient, uniqueIndexPrefix } from '../helpers/elasticsearch.js';
 import {
-  allAnswers,
   answerEventBytes,
+  BUDGET_DAYS,
+  BUDGET_SIZES,
   bigEvents,
-  expectWellCut,
   idOf,
-  MiB,
+  itPagesWithinBudgets,
 } from '../helpers/search-bytes.js';
 
 /**
@@ -24,9 +23,13 @@ import {
  * what the client accepts of one response is bounded (chunks.ts).
  */
 
-const DAYS = ['2024-05-01', '2024-05-02', '2024-05-03'];
-const SIZES = [MiB - 4096, 300 * 1024, 2048, 700 * 1024, 100, MiB - 4096];
-const EVENTS = bigEvents({ prefix: 'es', count: 30, days: DAYS, sizes: SIZES, perTimestamp: 4 });
+const EVENTS = bigEvents({
+  prefix: 'es',
+  count: 30,
+  days: BUDGET_DAYS,
+  sizes: BUDGET_SIZES,
+  perTimestamp: 4,
+});
 /** Elasticsearch's order: @timestamp, then event.id. */
 const ASC = [...EVENTS]
   .sort((a, b) => (a.timestamp < b.timestamp ? -1 : a.timestamp > b.timestamp ? 1 : a.id < b.id ? -1 : 1))
@@ -95,34 +98,11 @@ function watch(c: Client): { seen: Seen[]; stop: () => void } {
 }
 
 describe('Elasticsearch: answers bounded in bytes', () => {
-  const budgets: [string, number | undefined][] = [
-    ['1 byte (one event per answer)', 1],
-    ['256 KiB', 256 * 1024],
-    ['3 MiB', 3 * MiB],
-    ['the default', undefined],
-  ];
-
-  for (const order of ['asc', 'desc'] as const) {
-    for (const [name, maxBytes] of budgets) {
-      it(`${order}, ${name}: every event once, in order, each answer within its budget`, async () => {
-        const reader = openElasticsearchReader({ client, indexPrefix: prefix });
-        const all = await allAnswers(reader, req({ order, ...(maxBytes !== undefined ? { maxBytes } : {}) }));
-        expect(all.flatMap((r) => r.events.map(idOf))).toEqual(order === 'asc' ? ASC : [...ASC].reverse());
-        expectWellCut(all, 100, maxBytes ?? MAX_ANSWER_BYTES);
-        expect(all.length).toBeGreaterThan(1);
-        expect(all[0]!.cutBy).toBe('max_bytes');
-        if (maxBytes === 1) expect(all.every((r) => r.events.length === 1)).toBe(true);
-      });
-    }
-  }
-
-  it('limit and budget together: whichever comes first ends the answer', async () => {
-    const reader = openElasticsearchReader({ client, indexPrefix: prefix });
-    const all = await allAnswers(reader, req({ limit: 5, maxBytes: 2 * MiB, order: 'desc' }));
-    expect(all.flatMap((r) => r.events.map(idOf))).toEqual([...ASC].reverse());
-    expectWellCut(all, 5, 2 * MiB);
-    expect(new Set(all.map((r) => r.cutBy))).toEqual(new Set(['limit', 'max_bytes', undefined]));
-  });
+  itPagesWithinBudgets(
+    () => openElasticsearchReader({ client, indexPrefix: prefix }),
+    {},
+    () => ASC,
+  );
 
   it('accepts no response above the cap: a larger one is asked again for fewer hits', async () => {
     const maxBytes = 256 * 1024;
@@ -155,7 +135,7 @@ describe('Elasticsearch: answers bounded in bytes', () => {
     const c = esClient();
     const w = watch(c);
     try {
-      const small = bigEvents({ prefix: 'sm', count: 40, days: DAYS, sizes: [200], perTimestamp: 10 });
+      const small = bigEvents({ prefix: 'sm', count: 40, days: BUDGET_DAYS, sizes: [200], perTimestamp: 10 });
       const operations = small.flatMap((e: LogEvent) => [
         { create: { _index: indexName(p, DEFAULT_CLASS, e.timestamp), _id: e.id } },
         toEcs(e),

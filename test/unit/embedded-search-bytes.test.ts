@@ -5,12 +5,13 @@ import type { LogEvent } from '../../src/core/event.js';
 import type { SearchRequest } from '../../src/core/store.js';
 import { type EmbeddedStore, openEmbeddedStore } from '../../src/sinks/embedded/writer.js';
 import {
-  allAnswers,
   answerEventBytes,
+  BUDGET_DAYS,
+  BUDGET_SIZES,
   bigEventClass,
   bigEvents,
-  expectWellCut,
   idOf,
+  itPagesWithinBudgets,
   MiB,
 } from '../helpers/search-bytes.js';
 import { removeTempDir, tempDir } from '../helpers/tmp.js';
@@ -22,9 +23,13 @@ import { removeTempDir, tempDir } from '../helpers/tmp.js';
  * stays within its budget and stops reading rows where it is full.
  */
 
-const DAYS = ['2024-05-01', '2024-05-02', '2024-05-03'];
-const SIZES = [MiB - 4096, 300 * 1024, 2048, 700 * 1024, 100, MiB - 4096];
-const EVENTS = bigEvents({ prefix: 'emb', count: 36, days: DAYS, sizes: SIZES, perTimestamp: 4 });
+const EVENTS = bigEvents({
+  prefix: 'emb',
+  count: 36,
+  days: BUDGET_DAYS,
+  sizes: BUDGET_SIZES,
+  perTimestamp: 4,
+});
 
 /** The store's order: time, then retention class, then insertion (rowid). */
 const ASC = EVENTS.map((e, i) => ({ e, i }))
@@ -60,37 +65,11 @@ const req = (over: Partial<SearchRequest> = {}): SearchRequest => ({
 });
 
 describe('embedded store: answers bounded in bytes', () => {
-  const budgets: [string, number | undefined][] = [
-    ['1 byte (one event per answer)', 1],
-    ['256 KiB', 256 * 1024],
-    ['3 MiB', 3 * MiB],
-    ['the default', undefined],
-  ];
-
-  for (const order of ['asc', 'desc'] as const) {
-    for (const [name, maxBytes] of budgets) {
-      it(`${order}, ${name}: every event once, in order, each answer within its budget`, async () => {
-        const all = await allAnswers(
-          store.reader,
-          req({ order, ...(maxBytes !== undefined ? { maxBytes } : {}) }),
-        );
-        expect(all.flatMap((r) => r.events.map(idOf))).toEqual(order === 'asc' ? ASC : [...ASC].reverse());
-        expectWellCut(all, 100, maxBytes ?? MAX_ANSWER_BYTES);
-        // Not vacuous: 36 events of about 15 MiB never fit one answer.
-        expect(all.length).toBeGreaterThan(1);
-        expect(all[0]!.cutBy).toBe('max_bytes');
-        if (maxBytes === 1) expect(all.every((r) => r.events.length === 1)).toBe(true);
-      });
-    }
-  }
-
-  it('limit and budget together: whichever comes first ends the answer', async () => {
-    const all = await allAnswers(store.reader, req({ limit: 5, maxBytes: 2 * MiB }));
-    expect(all.flatMap((r) => r.events.map(idOf))).toEqual(ASC);
-    expectWellCut(all, 5, 2 * MiB);
-    const cuts = new Set(all.map((r) => r.cutBy));
-    expect(cuts).toEqual(new Set(['limit', 'max_bytes', undefined]));
-  });
+  itPagesWithinBudgets(
+    () => store.reader,
+    { to: '2024-05-04T00:00:00Z' },
+    () => ASC,
+  );
 
   it('the default budget is 8 MiB: an answer of 1 MiB events holds 7 of them', async () => {
     const big = bigEvents({
@@ -118,7 +97,7 @@ describe('embedded store: answers bounded in bytes', () => {
       const r = await store.reader.search(req({ maxBytes: 3 * MiB }));
       expect(r.cutBy).toBe('max_bytes');
       // Fewer than the first day holds, so an unbounded read would show.
-      expect(r.events.length).toBeLessThan(EVENTS.length / DAYS.length);
+      expect(r.events.length).toBeLessThan(EVENTS.length / BUDGET_DAYS.length);
       // Day one has two files (retention classes): one row each is read ahead to merge them.
       expect(read.rows).toBeLessThanOrEqual(r.events.length + 2);
     } finally {
