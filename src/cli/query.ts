@@ -97,6 +97,28 @@ function plan(args: QueryArgs, now: Date): Plan {
   };
 }
 
+/** One answer of the store or the server: some events, and where the next answer starts. */
+interface Page {
+  events: EcsDocument[];
+  nextCursor: string | null;
+}
+
+/**
+ * The `limit` events the user asked for, following cursors: an answer also ends at the store's
+ * byte budget (core/answer.ts), so one request may return fewer events than there are.
+ */
+async function collect(limit: number, page: (limit: number, cursor?: string) => Promise<Page>) {
+  const events: EcsDocument[] = [];
+  let cursor: string | undefined;
+  do {
+    const answer = await page(limit - events.length, cursor);
+    events.push(...answer.events);
+    // An empty answer with a cursor would be a store's bug; stop rather than ask forever.
+    cursor = answer.events.length > 0 ? (answer.nextCursor ?? undefined) : undefined;
+  } while (cursor !== undefined && events.length < limit);
+  return events;
+}
+
 async function searchLocal(p: Plan, openReader: () => Promise<StoreReader>): Promise<EcsDocument[]> {
   const query = parseQuery(p.query);
   const req: SearchRequest = {
@@ -108,7 +130,9 @@ async function searchLocal(p: Plan, openReader: () => Promise<StoreReader>): Pro
   };
   const reader = await openReader();
   try {
-    return (await reader.search(req)).events;
+    return await collect(p.limit, (limit, cursor) =>
+      reader.search({ ...req, limit, ...(cursor !== undefined ? { cursor } : {}) }),
+    );
   } finally {
     await reader.close();
   }
@@ -124,12 +148,14 @@ class ServerQueryError extends Error {
   }
 }
 
+/** One answer of the server's `GET /api/v1/search`. */
 async function searchRemote(
   p: Plan,
   server: string,
   doFetch: typeof fetch,
   auth: ServerToken | null,
-): Promise<EcsDocument[]> {
+  cursor?: string,
+): Promise<Page> {
   let url: URL;
   try {
     // Resolve against the base as a directory, so `http://host/logwharf` keeps its path.
@@ -145,6 +171,7 @@ async function searchRemote(
   if (p.to !== undefined) url.searchParams.set('to', p.to);
   url.searchParams.set('limit', String(p.limit));
   url.searchParams.set('order', p.order);
+  if (cursor !== undefined) url.searchParams.set('cursor', cursor);
 
   let res: Response;
   try {
@@ -170,7 +197,12 @@ async function searchRemote(
   } catch {
     body = undefined;
   }
-  const b = (body ?? {}) as { message?: unknown; position?: unknown; events?: unknown };
+  const b = (body ?? {}) as {
+    message?: unknown;
+    position?: unknown;
+    events?: unknown;
+    next_cursor?: unknown;
+  };
   if (res.status === 400) {
     const message = typeof b.message === 'string' ? b.message : text.slice(0, 200);
     throw new ServerQueryError(message, typeof b.position === 'number' ? b.position : undefined);
@@ -179,7 +211,10 @@ async function searchRemote(
     const detail = typeof b.message === 'string' ? b.message : text.slice(0, 200);
     throw new LogwharfError('LOGWHARF_ERR_SERVER', `${url.origin} answered HTTP ${res.status}: ${detail}`);
   }
-  return b.events as EcsDocument[];
+  return {
+    events: b.events as EcsDocument[],
+    nextCursor: typeof b.next_cursor === 'string' ? b.next_cursor : null,
+  };
 }
 
 /**
@@ -192,15 +227,15 @@ export async function queryCommand(args: QueryArgs, deps: QueryDeps): Promise<nu
   let events: EcsDocument[];
   try {
     const p = plan(args, now);
-    events =
-      args.server !== undefined
-        ? await searchRemote(
-            p,
-            args.server,
-            deps.fetch ?? fetch,
-            await loadServerToken({ tokenFile: args.tokenFile, env: deps.env ?? process.env }),
-          )
-        : await searchLocal(p, deps.openReader);
+    const server = args.server;
+    if (server !== undefined) {
+      const auth = await loadServerToken({ tokenFile: args.tokenFile, env: deps.env ?? process.env });
+      events = await collect(p.limit, (limit, cursor) =>
+        searchRemote({ ...p, limit }, server, deps.fetch ?? fetch, auth, cursor),
+      );
+    } else {
+      events = await searchLocal(p, deps.openReader);
+    }
     // Descending fetches the newest `limit`; the terminal shows them oldest first.
     if (p.order === 'desc') events = events.slice().reverse();
   } catch (err) {

@@ -1,4 +1,5 @@
 import type { QueryNode } from '../query/ast.js';
+import { type CutBy, MAX_ANSWER_BYTES } from './answer.js';
 import type { EcsDocument } from './ecs.js';
 import { LogwharfError } from './errors.js';
 import type { LogEvent } from './event.js';
@@ -20,12 +21,19 @@ export interface SearchRequest {
   order: 'asc' | 'desc';
   /** Opaque, from a previous result's `nextCursor`; pages stably while new events arrive. */
   cursor?: string;
+  /**
+   * Most bytes of event JSON in the answer (answer.ts); at most, and by default,
+   * MAX_ANSWER_BYTES. The first match is returned even if it alone is larger.
+   */
+  maxBytes?: number;
 }
 
 export interface SearchResult {
   events: EcsDocument[];
   /** null when there is nothing more. */
   nextCursor: string | null;
+  /** Why the answer ended before the matches did; set exactly when `nextCursor` is. */
+  cutBy?: CutBy;
 }
 
 export interface HistogramRequest {
@@ -101,12 +109,21 @@ export function canonicalBound(name: string, value: string): string {
 }
 
 /** The checks and normal forms every store applies to a search request before running it. */
-export function searchBounds(req: SearchRequest): { order: 'asc' | 'desc'; from?: string; to?: string } {
+export function searchBounds(req: SearchRequest): {
+  order: 'asc' | 'desc';
+  from?: string;
+  to?: string;
+  maxBytes: number;
+} {
   if (!Number.isInteger(req.limit) || req.limit < 1) {
     throw new RangeError(`limit must be a positive integer, got ${req.limit}`);
   }
+  if (req.maxBytes !== undefined && (!Number.isInteger(req.maxBytes) || req.maxBytes < 1)) {
+    throw new RangeError(`maxBytes must be a positive integer, got ${req.maxBytes}`);
+  }
   return {
     order: req.order === 'asc' ? 'asc' : 'desc',
+    maxBytes: Math.min(req.maxBytes ?? MAX_ANSWER_BYTES, MAX_ANSWER_BYTES),
     ...(req.from !== undefined ? { from: canonicalBound('from', req.from) } : {}),
     ...(req.to !== undefined ? { to: canonicalBound('to', req.to) } : {}),
   };

@@ -8,7 +8,8 @@ import type {
 
 /**
  * A StoreReader for API and CLI tests: it records what it was asked and answers what the test
- * put in `result` / `histogramResult`, or throws `failWith` (from either method).
+ * put in `results` (one per search, in turn) or else `result` / `histogramResult`, or throws
+ * `failWith` (from either method).
  */
 export class FakeReader implements StoreReader {
   /** Search requests, in order. */
@@ -16,6 +17,8 @@ export class FakeReader implements StoreReader {
   histogramRequests: HistogramRequest[] = [];
   closed = 0;
   result: SearchResult = { events: [], nextCursor: null };
+  /** Answers for the next searches, taken in order; `result` once they are used up. */
+  results: SearchResult[] = [];
   /** Unset: an answer with no buckets, echoing the request's interval and `by`. */
   histogramResult: HistogramResult | undefined = undefined;
   failWith: unknown = undefined;
@@ -23,7 +26,7 @@ export class FakeReader implements StoreReader {
   async search(req: SearchRequest): Promise<SearchResult> {
     this.requests.push(req);
     if (this.failWith !== undefined) throw this.failWith;
-    return this.result;
+    return this.results.shift() ?? this.result;
   }
 
   async histogram(req: HistogramRequest): Promise<HistogramResult> {

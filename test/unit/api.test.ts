@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/api/app.js';
+import { answerBytes, MAX_ANSWER_BYTES } from '../../src/core/answer.js';
 import type { EcsDocument } from '../../src/core/ecs.js';
 import { LogwharfError } from '../../src/core/errors.js';
 import type { SourceStatus, StatusProvider } from '../../src/core/status.js';
@@ -9,7 +10,10 @@ import { QuerySyntaxError } from '../../src/query/ast.js';
 import { UnknownFieldError } from '../../src/query/fields.js';
 import { parseQuery } from '../../src/query/parser.js';
 import { InvalidCursorError } from '../../src/sinks/embedded/paging.js';
+import { type EmbeddedStore, openEmbeddedStore } from '../../src/sinks/embedded/writer.js';
 import { FakeReader } from '../helpers/fake-reader.js';
+import { answerEventBytes, bigEvents, idOf, MiB } from '../helpers/search-bytes.js';
+import { removeTempDir, tempDir } from '../helpers/tmp.js';
 
 const NOW = new Date('2024-05-01T12:00:00.000Z');
 
@@ -89,7 +93,7 @@ describe('GET /api/v1/search', () => {
     reader.result = { events: [EVENT_A, EVENT_B], nextCursor: null };
     const res = await get('/api/v1/search');
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ events: [EVENT_A, EVENT_B], next_cursor: null });
+    expect(res.body).toEqual({ events: [EVENT_A, EVENT_B], next_cursor: null, cut_by: null });
     expect(reader.requests).toEqual([{ query: { type: 'all' }, limit: 100, order: 'desc' }]);
   });
 
@@ -97,14 +101,14 @@ describe('GET /api/v1/search', () => {
     reader.result = { events: [EVENT_A], nextCursor: null };
     const res = await app.inject({ method: 'GET', url: '/api/v1/search?q=' });
     expect(res.headers['content-type']).toMatch(/^application\/json/);
-    expect(JSON.parse(res.body)).toEqual({ events: [EVENT_A], next_cursor: null });
+    expect(JSON.parse(res.body)).toEqual({ events: [EVENT_A], next_cursor: null, cut_by: null });
   });
 
   it('passes the parsed query, limit, order and cursor, and returns next_cursor', async () => {
     reader.result = { events: [EVENT_B], nextCursor: 'opaque-2' };
     const res = await get('/api/v1/search?q=service%3Aweb&limit=5&order=asc&cursor=opaque-1');
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ events: [EVENT_B], next_cursor: 'opaque-2' });
+    expect(res.body).toEqual({ events: [EVENT_B], next_cursor: 'opaque-2', cut_by: 'limit' });
     expect(reader.requests).toEqual([
       { query: parseQuery('service:web'), limit: 5, order: 'asc', cursor: 'opaque-1' },
     ]);
@@ -222,6 +226,118 @@ describe('GET /api/v1/search', () => {
     expect(res.statusCode).toBe(500);
     expect(res.json()).toEqual({ error: 'internal_error', message: 'internal error; see the logwharf log' });
     expect(res.body).not.toMatch(/secret|stack|x\.ts/);
+  });
+
+  it('passes max_bytes to the store, which holds it to its budget', async () => {
+    await get('/api/v1/search?max_bytes=65536');
+    await get(`/api/v1/search?max_bytes=${10 * MAX_ANSWER_BYTES}`);
+    expect(reader.requests.map((r) => r.maxBytes)).toEqual([65536, 10 * MAX_ANSWER_BYTES]);
+  });
+
+  it.each([
+    ['max_bytes=0', /must be >= 1/],
+    ['max_bytes=lots', /must be integer/],
+    ['max_bytes=1.5', /must be integer/],
+  ])('rejects %s with 400 naming max_bytes', async (qs, detail) => {
+    const res = await get(`/api/v1/search?${qs}`);
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ error: 'bad_parameter', parameter: 'max_bytes' });
+    expect(res.body.message).toMatch(detail);
+    expect(reader.requests).toEqual([]);
+  });
+
+  it('says an answer was cut by bytes in cut_by', async () => {
+    reader.result = { events: [EVENT_A], nextCursor: 'c2', cutBy: 'max_bytes' };
+    expect((await get('/api/v1/search')).body).toEqual({
+      events: [EVENT_A],
+      next_cursor: 'c2',
+      cut_by: 'max_bytes',
+    });
+  });
+});
+
+describe('GET /api/v1/search on the embedded store: answers bounded in bytes', () => {
+  let dir: string | undefined;
+  let store: EmbeddedStore;
+  let real: FastifyInstance;
+  const events = bigEvents({
+    prefix: 'api',
+    count: 20,
+    days: ['2024-04-29', '2024-04-30'],
+    sizes: [MiB, 400 * 1024, 3000, MiB - 100_000],
+    perTimestamp: 5,
+  });
+
+  beforeAll(async () => {
+    dir = await tempDir('lw-api-bytes-');
+    store = await openEmbeddedStore({ dataDir: dir });
+    expect(await store.writer.write(events)).toEqual({ status: 'delivered' });
+    real = await buildApp({
+      reader: store.reader,
+      status: new FakeStatus(),
+      storeReady: async () => true,
+      now: () => NOW,
+    });
+  });
+
+  afterAll(async () => {
+    await real?.close();
+    await store?.close();
+    if (dir) await removeTempDir(dir);
+  });
+
+  /** Every answer to `query`, following next_cursor; each with its body's length in bytes. */
+  async function answers(query: string) {
+    const out: {
+      body: { events: EcsDocument[]; next_cursor: string | null; cut_by: unknown };
+      bytes: number;
+    }[] = [];
+    let cursor: string | null = null;
+    do {
+      const res = await real.inject({
+        method: 'GET',
+        url: `/api/v1/search?${query}${cursor ? `&cursor=${cursor}` : ''}`,
+      });
+      expect(res.statusCode, res.body).toBe(200);
+      out.push({ body: res.json(), bytes: Buffer.byteLength(res.body) });
+      cursor = out.at(-1)!.body.next_cursor;
+    } while (cursor && out.length < 100);
+    return out;
+  }
+
+  for (const [name, query, budget] of [
+    ['max_bytes=2500000', 'order=asc&max_bytes=2500000', 2_500_000],
+    ['the default budget', 'order=desc', MAX_ANSWER_BYTES],
+  ] as const) {
+    it(`${name}: each answer is within it as sent, and the cursors give every event once, in order`, async () => {
+      const all = await answers(`${query}&limit=1000`);
+      const ids = all.flatMap((a) => a.body.events.map(idOf));
+      const inOrder = events.map((e) => e.id); // one class, written in time order
+      expect(ids).toEqual(query.includes('asc') ? inOrder : inOrder.reverse());
+      for (const [i, a] of all.entries()) {
+        const eventBytes = answerEventBytes(a.body);
+        // The budget counts exactly what is sent: the body is the events and a small envelope.
+        const envelope = Buffer.byteLength(
+          JSON.stringify({ events: [], next_cursor: a.body.next_cursor, cut_by: a.body.cut_by }),
+        );
+        expect(a.bytes).toBe(envelope + eventBytes - 1);
+        if (a.body.events.length > 1) expect(eventBytes).toBeLessThanOrEqual(budget);
+        const next = all[i + 1];
+        if (next) {
+          expect(a.body.cut_by).toBe('max_bytes');
+          expect(eventBytes + answerBytes(next.body.events[0]!)).toBeGreaterThan(budget);
+        } else {
+          expect(a.body).toMatchObject({ next_cursor: null, cut_by: null });
+        }
+      }
+      expect(all.length).toBeGreaterThan(1);
+    });
+  }
+
+  it('sends one event larger than max_bytes on its own, and moves on', async () => {
+    const all = await answers('order=asc&limit=3&max_bytes=1000');
+    expect(all.map((a) => a.body.events.length)).toEqual(events.map(() => 1));
+    expect(all.flatMap((a) => a.body.events.map(idOf))).toEqual(events.map((e) => e.id));
   });
 });
 

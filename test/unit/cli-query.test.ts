@@ -65,7 +65,7 @@ async function run(
 
 describe('logwharf query (local store)', () => {
   it('prints the newest events oldest first, like docker compose logs --timestamps', async () => {
-    reader.result = { events: NEWEST_FIRST, nextCursor: 'more' };
+    reader.result = { events: NEWEST_FIRST, nextCursor: null };
     const r = await run({ query: 'service:web' });
     expect(r.code).toBe(0);
     expect(r.err).toBe('');
@@ -115,6 +115,43 @@ describe('logwharf query (local store)', () => {
     expect(r.code).toBe(0);
     const lines = r.out.trimEnd().split('\n');
     expect(lines.map((l) => JSON.parse(l))).toEqual(NEWEST_FIRST.slice().reverse());
+  });
+
+  it('follows cursors until it has --limit events, asking each time for the rest', async () => {
+    // An answer cut at the store's byte budget holds fewer events than asked for.
+    reader.results = [
+      { events: NEWEST_FIRST.slice(0, 1), nextCursor: 'c1', cutBy: 'max_bytes' },
+      { events: NEWEST_FIRST.slice(1, 2), nextCursor: 'c2', cutBy: 'max_bytes' },
+      { events: NEWEST_FIRST.slice(2), nextCursor: 'c3', cutBy: 'limit' },
+    ];
+    const r = await run({ query: 'service:web', limit: 3, json: true });
+    expect(r.code).toBe(0);
+    expect(
+      r.out
+        .trimEnd()
+        .split('\n')
+        .map((l) => JSON.parse(l)),
+    ).toEqual(NEWEST_FIRST.slice().reverse());
+    const q = parseQuery('service:web');
+    expect(reader.requests).toEqual([
+      { query: q, limit: 3, order: 'desc' },
+      { query: q, limit: 2, order: 'desc', cursor: 'c1' },
+      { query: q, limit: 1, order: 'desc', cursor: 'c2' },
+    ]);
+    expect(reader.closed).toBe(1);
+  });
+
+  it('stops following when the store has nothing more, or answers nothing', async () => {
+    reader.results = [
+      { events: NEWEST_FIRST.slice(0, 2), nextCursor: 'c1', cutBy: 'max_bytes' },
+      { events: NEWEST_FIRST.slice(2), nextCursor: null },
+    ];
+    expect((await run({ query: '', limit: 50 })).out.trimEnd().split('\n')).toHaveLength(3);
+    expect(reader.requests.map((q) => q.cursor)).toEqual([undefined, 'c1']);
+    reader.requests = [];
+    reader.results = [{ events: [], nextCursor: 'c9', cutBy: 'max_bytes' }];
+    expect(await run({ query: '' })).toMatchObject({ code: 0, out: '' });
+    expect(reader.requests).toHaveLength(1);
   });
 
   it('prints nothing and exits 0 when nothing matches', async () => {
@@ -210,6 +247,22 @@ describe('logwharf query --server', () => {
       limit: 3,
       order: 'desc',
     });
+  });
+
+  it('follows next_cursor until it has --limit events', async () => {
+    served.requests = [];
+    served.results = [
+      { events: NEWEST_FIRST.slice(0, 2), nextCursor: 'c1', cutBy: 'max_bytes' },
+      { events: NEWEST_FIRST.slice(2), nextCursor: 'c2', cutBy: 'max_bytes' },
+    ];
+    reader.result = { events: NEWEST_FIRST, nextCursor: null };
+    const local = await run({ query: 'service:web', limit: 3 });
+    const remote = await run({ query: 'service:web', limit: 3, server: base });
+    expect(remote).toEqual({ ...local, opened: 0 });
+    expect(served.requests).toEqual([
+      { query: parseQuery('service:web'), limit: 3, order: 'desc' },
+      { query: parseQuery('service:web'), limit: 1, order: 'desc', cursor: 'c1' },
+    ]);
   });
 
   it('shows the server’s 400 for a bad query with the same caret', async () => {

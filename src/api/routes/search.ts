@@ -1,5 +1,6 @@
 import { type Static, Type as T } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
+import { MAX_ANSWER_BYTES } from '../../core/answer.js';
 import type { SearchRequest, StoreReader } from '../../core/store.js';
 import { parseQuery } from '../../query/parser.js';
 import { parseTimeBound } from '../../query/time.js';
@@ -26,12 +27,25 @@ export const SearchQuerystring = T.Object({
   // A plain enum (not a TypeBox union, which is anyOf) so a wrong value gets one clear message.
   order: T.Unsafe<'asc' | 'desc'>({ type: 'string', enum: ['asc', 'desc'], default: 'desc' }),
   cursor: T.Optional(T.String({ maxLength: 4096, description: 'next_cursor of a previous answer' })),
+  max_bytes: T.Optional(
+    T.Integer({
+      minimum: 1,
+      description:
+        `most bytes of event JSON in the answer; at most (and by default) ${MAX_ANSWER_BYTES}, a larger ` +
+        'value counts as that; the first event is sent even if it alone is larger',
+    }),
+  ),
 });
 export type SearchQuerystring = Static<typeof SearchQuerystring>;
 
 export const SearchResponse = T.Object({
   events: T.Array(T.Object({}, { additionalProperties: true, description: 'an ECS document' })),
   next_cursor: T.Union([T.String(), T.Null()]),
+  cut_by: T.Union([T.Literal('limit'), T.Literal('max_bytes'), T.Null()], {
+    description:
+      'why the answer ended before the matches did: it holds `limit` events, or the next event would ' +
+      'have passed max_bytes; null exactly when next_cursor is null',
+  }),
 });
 export type SearchResponse = Static<typeof SearchResponse>;
 
@@ -66,6 +80,8 @@ export function toSearchRequest(qs: SearchQuerystring, now: Date): SearchRequest
     ...(from !== undefined ? { from } : {}),
     ...(to !== undefined ? { to } : {}),
     ...(qs.cursor ? { cursor: qs.cursor } : {}),
+    // The store holds it to MAX_ANSWER_BYTES.
+    ...(qs.max_bytes !== undefined ? { maxBytes: qs.max_bytes } : {}),
   };
 }
 
@@ -76,7 +92,11 @@ export const searchRoutes: FastifyPluginAsync<SearchRouteOptions> = async (app, 
     async (request) => {
       const req = toSearchRequest(request.query, opts.now());
       const result = await opts.reader.search(req);
-      const body: SearchResponse = { events: result.events, next_cursor: result.nextCursor };
+      const body: SearchResponse = {
+        events: result.events,
+        next_cursor: result.nextCursor,
+        cut_by: result.nextCursor === null ? null : (result.cutBy ?? 'limit'),
+      };
       return body;
     },
   );

@@ -1,4 +1,5 @@
-import { type Client, errors, type estypes } from '@elastic/elasticsearch';
+import { type Client, errors, type estypes, type TransportRequestOptions } from '@elastic/elasticsearch';
+import { Answer } from '../../core/answer.js';
 import type { EcsDocument } from '../../core/ecs.js';
 import { LogwharfError } from '../../core/errors.js';
 import {
@@ -12,6 +13,7 @@ import {
 } from '../../core/store.js';
 import { type EsQuery, toEsQuery } from '../../query/es.js';
 import { timeWindow } from '../../query/es-time.js';
+import { chunkSize, responseCap, smallerChunk } from './chunks.js';
 import { decodeCursor, type EsCursorKey, encodeCursor, keyOfSortValues } from './cursor.js';
 import {
   bucketPlan,
@@ -28,9 +30,11 @@ import {
  *
  * - No index yet (nothing written, or all dropped by retention) is an empty answer, not an
  *   error: `ignore_unavailable` and `allow_no_indices`.
- * - Paging is `search_after` on (`@timestamp`, `event.id`) (cursor.ts), asking for one event
- *   more than `limit`: that extra event says whether a next page exists, so `nextCursor` is
- *   null exactly when there is nothing more.
+ * - Paging is `search_after` on (`@timestamp`, `event.id`) (cursor.ts). An answer is filled
+ *   from requests sized to its limit and byte budget (chunks.ts), which ask for one event more
+ *   than the answer can take: that extra event says whether a next page exists, so
+ *   `nextCursor` is null exactly when there is nothing more. The cursor is the key of the last
+ *   event kept, wherever in a response the answer was cut.
  * - New events become searchable at the next refresh (within a second by default). The reader
  *   never forces one: a refresh per search would cost the cluster far more than the second.
  * - Errors: a query Elasticsearch refuses (400) is the caller's (LOGWHARF_ERR_QUERY, 400 at the
@@ -42,12 +46,6 @@ export interface ElasticsearchReaderOptions {
   client: Client;
   indexPrefix: string;
 }
-
-/**
- * `index.max_result_window`: Elasticsearch refuses a search with `size` above it (10,000 by
- * default), even with `search_after`. At that limit the "one more" event is asked for separately.
- */
-const MAX_RESULT_WINDOW = 10_000;
 
 const DATE_FORMAT = 'strict_date_optional_time_nanos';
 
@@ -66,25 +64,24 @@ class ElasticsearchReader implements StoreReader {
   }
 
   async search(req: SearchRequest): Promise<SearchResult> {
-    const { order, from, to } = searchBounds(req);
+    const { order, from, to, maxBytes } = searchBounds(req);
     const cursor = req.cursor ? decodeCursor(req.cursor) : undefined;
     const filter = this.filter(req.query, from, to);
     if (filter === null) return { events: [], nextCursor: null };
 
-    const size = Math.min(req.limit + 1, MAX_RESULT_WINDOW);
-    const hits = await this.page(filter, order, size, cursor);
-    const page = hits.slice(0, req.limit);
-    const last = page[page.length - 1];
-    if (!last) return { events: [], nextCursor: null };
-    const lastKey = keyOfSortValues(last.sort);
-    let more = hits.length > req.limit;
-    if (!more && size === req.limit && hits.length === size) {
-      more = (await this.page(filter, order, 1, lastKey)).length > 0;
+    const answer = new Answer<EsCursorKey>(req.limit, maxBytes);
+    let after = cursor;
+    for (;;) {
+      const size = chunkSize(req.limit, maxBytes, answer.events.length, answer.bytes);
+      const { hits, asked } = await this.chunk(filter, order, size, after, maxBytes);
+      for (const hit of hits) {
+        const key = keyOfSortValues(hit.sort);
+        if (!answer.offer(key, () => (hit._source ?? {}) as EcsDocument)) return answer.result(encodeCursor);
+        after = key;
+      }
+      // Fewer hits than asked for: the matches ran out.
+      if (hits.length < asked) return answer.result(encodeCursor);
     }
-    return {
-      events: page.map((h) => (h._source ?? {}) as EcsDocument),
-      nextCursor: more ? encodeCursor(lastKey) : null,
-    };
   }
 
   async histogram(req: HistogramRequest): Promise<HistogramResult> {
@@ -125,42 +122,83 @@ class ElasticsearchReader implements StoreReader {
     return filter;
   }
 
+  /**
+   * Up to `size` hits after `after`, and how many were asked for in the end: fewer when the
+   * response would pass the cap (chunks.ts). A request of one hit has no cap.
+   */
+  private async chunk(
+    filter: EsQuery[],
+    order: 'asc' | 'desc',
+    size: number,
+    after: EsCursorKey | undefined,
+    maxBytes: number,
+  ): Promise<{ hits: estypes.SearchHit[]; asked: number }> {
+    for (let asked = size; ; asked = smallerChunk(asked)) {
+      try {
+        const cap = asked > 1 ? responseCap(maxBytes, asked) : undefined;
+        return { hits: await this.page(filter, order, asked, after, cap), asked };
+      } catch (err) {
+        if (asked === 1 || !responseTooLarge(err)) throw err;
+      }
+    }
+  }
+
   private async page(
     filter: EsQuery[],
     order: 'asc' | 'desc',
     size: number,
     after: EsCursorKey | undefined,
+    maxResponseBytes: number | undefined,
   ): Promise<estypes.SearchHit[]> {
-    const resp = await this.call('search', {
-      index: this.index,
-      size,
-      query: { bool: { filter } },
-      sort: [
-        {
-          '@timestamp': {
-            order,
-            format: DATE_FORMAT,
-            numeric_type: 'date_nanos',
-            unmapped_type: 'date_nanos',
+    const options = maxResponseBytes !== undefined ? { maxResponseSize: maxResponseBytes } : {};
+    const resp = await this.call(
+      'search',
+      {
+        index: this.index,
+        size,
+        query: { bool: { filter } },
+        sort: [
+          {
+            '@timestamp': {
+              order,
+              format: DATE_FORMAT,
+              numeric_type: 'date_nanos',
+              unmapped_type: 'date_nanos',
+            },
           },
-        },
-        { 'event.id': { order, unmapped_type: 'keyword' } },
-      ],
-      ...(after ? { search_after: [after.ts, after.id] } : {}),
-      track_total_hits: false,
-      ignore_unavailable: true,
-      allow_no_indices: true,
-    });
+          { 'event.id': { order, unmapped_type: 'keyword' } },
+        ],
+        ...(after ? { search_after: [after.ts, after.id] } : {}),
+        track_total_hits: false,
+        ignore_unavailable: true,
+        allow_no_indices: true,
+      },
+      options,
+    );
     return resp.hits.hits;
   }
 
-  private async call(what: string, request: estypes.SearchRequest): Promise<estypes.SearchResponse> {
+  private async call(
+    what: string,
+    request: estypes.SearchRequest,
+    options: TransportRequestOptions = {},
+  ): Promise<estypes.SearchResponse> {
     try {
-      return await this.client.search(request);
+      return await this.client.search(request, options);
     } catch (err) {
       throw storeError(what, err);
     }
   }
+}
+
+/**
+ * True when the client abandoned a response for passing `maxResponseSize`. The reader passes no
+ * abort signal, so a RequestAbortedError can come from nothing else; the message is checked too,
+ * so that a client that one day aborts for another reason fails loudly instead of looping.
+ */
+function responseTooLarge(err: unknown): boolean {
+  const cause = err instanceof LogwharfError ? err.cause : err;
+  return cause instanceof errors.RequestAbortedError && /bigger than the maximum allowed/.test(cause.message);
 }
 
 /** The reason Elasticsearch gave, from the deepest cause it reported. */

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import type Database from 'better-sqlite3';
-import { toEcs } from '../../core/ecs.js';
-import type { ContainerInfo, LogEvent } from '../../core/event.js';
+import { Answer } from '../../core/answer.js';
+import { type EcsDocument, toEcs } from '../../core/ecs.js';
+import type { ContainerInfo } from '../../core/event.js';
 import {
   type HistogramRequest,
   type HistogramResult,
@@ -23,10 +24,11 @@ import { afterCursorSql, type CursorKey, compareKeys, decodeCursor, encodeCursor
  * files created after the reader opened are found (and dropped ones forgotten).
  *
  * A search walks the days in the requested order, only those within from/to (and past the
- * cursor), runs the translated query on each file with the rows still wanted as LIMIT, and
- * stops as soon as it has one row more than `limit`: that extra row says whether a next page
- * exists, so `nextCursor` is null exactly when there is nothing more (costing at most what the
- * empty next page would have cost).
+ * cursor), runs the translated query on each file with the rows still wanted as LIMIT, reads
+ * the rows one at a time, and stops at the first row its answer has no room for (`limit`
+ * events, or the byte budget; answer.ts): that row says a next page exists, so `nextCursor` is
+ * null exactly when there is nothing more (costing at most what the empty next page would have
+ * cost). Memory is bounded by the answer, not by `limit` times the largest row.
  */
 
 export interface EmbeddedReaderOptions {
@@ -40,11 +42,6 @@ export interface EmbeddedReader extends StoreReader {
   countAll(): number;
   /** Closes the cached connection of one file, if open (before retention unlinks it). */
   forget(file: string): void;
-}
-
-interface Hit {
-  key: CursorKey;
-  event: LogEvent;
 }
 
 export async function openEmbeddedReader(opts: EmbeddedReaderOptions): Promise<EmbeddedReader> {
@@ -64,61 +61,45 @@ class Reader implements EmbeddedReader {
 
   async search(req: SearchRequest): Promise<SearchResult> {
     this.assertOpen();
-    const { order, from, to } = searchBounds(req);
+    const { order, from, to, maxBytes } = searchBounds(req);
     const cursor = req.cursor ? decodeCursor(req.cursor) : undefined;
     const filter = toSqlWhere(req.query);
 
-    const days = this.daysToSearch(from, to, cursor, order);
-    const want = req.limit + 1;
-    const hits: Hit[] = [];
-    for (const files of days) {
-      const dayHits: Hit[] = [];
+    const answer = new Answer<CursorKey>(req.limit, maxBytes);
+    for (const files of this.daysToSearch(from, to, cursor, order)) {
+      const conds = [`(${filter.where})`];
+      const params: (string | number)[] = [...filter.params];
+      if (from !== undefined) {
+        conds.push('events.ts >= ?');
+        params.push(from);
+      }
+      if (to !== undefined) {
+        conds.push('events.ts < ?');
+        params.push(to);
+      }
+      // The rows still wanted and one more, which says whether a next page exists. The LIMIT
+      // matters when SQLite must sort (a full-text match): its sorter then keeps that many rows.
+      const rows = req.limit + 1 - answer.events.length;
+      const streams: Generator<Match>[] = [];
       for (const file of files) {
         const db = this.db(file);
         if (!db) continue;
-        const conds = [`(${filter.where})`];
-        const params: (string | number)[] = [...filter.params];
-        if (from !== undefined) {
-          conds.push('events.ts >= ?');
-          params.push(from);
-        }
-        if (to !== undefined) {
-          conds.push('events.ts < ?');
-          params.push(to);
-        }
-        if (cursor) {
-          const c = afterCursorSql(cursor, file.retentionClass, order);
-          conds.push(c.sql);
-          params.push(...c.params);
-        }
+        const after = cursor ? afterCursorSql(cursor, file.retentionClass, order) : undefined;
         const dir = order === 'desc' ? 'DESC' : 'ASC';
         const sql =
-          `SELECT events.* FROM events WHERE ${conds.join(' AND ')} ` +
+          `SELECT events.* FROM events WHERE ${[...conds, ...(after ? [after.sql] : [])].join(' AND ')} ` +
           `ORDER BY events.ts ${dir}, events.rowid ${dir} LIMIT ?`;
-        params.push(want - hits.length);
-        const rows = db.prepare(sql).all(...params) as EventRow[];
-        const container = containerLookup(db);
-        for (const row of rows) {
-          dayHits.push({
-            key: { ts: row.ts, retentionClass: file.retentionClass, rowid: row.rowid },
-            event: rowToEvent(row, row.container_ref === null ? undefined : container(row.container_ref)),
-          });
-        }
+        streams.push(matches(db, file, sql, [...params, ...(after?.params ?? []), rows]));
       }
-      // Files of one day interleave in time; a single file's rows are already in order.
-      if (files.length > 1) {
-        dayHits.sort((a, b) => (order === 'desc' ? -1 : 1) * compareKeys(a.key, b.key));
+      try {
+        for (const m of inOrder(streams, order)) if (!answer.offer(m.key, m.doc)) break;
+      } finally {
+        // Ends the statements that are still stepping (and their read snapshots).
+        for (const s of streams) s.return(undefined);
       }
-      hits.push(...dayHits.slice(0, want - hits.length));
-      if (hits.length >= want) break;
+      if (answer.full) break;
     }
-
-    const page = hits.slice(0, req.limit);
-    const last = page[page.length - 1];
-    return {
-      events: page.map((h) => toEcs(h.event)),
-      nextCursor: hits.length > req.limit && last ? encodeCursor(last.key) : null,
-    };
+    return answer.result(encodeCursor);
   }
 
   /** Counts per time bucket split by a field: one aggregate query per day file (see histogram.ts). */
@@ -199,6 +180,55 @@ class Reader implements EmbeddedReader {
     }
     this.open.set(file.path, db);
     return db;
+  }
+}
+
+/** One matching row: its key, and its document, built only if the answer takes it. */
+interface Match {
+  key: CursorKey;
+  doc: () => EcsDocument;
+}
+
+/**
+ * The rows of one file that `sql` selects, read one at a time as they are asked for: a search
+ * stops reading where its answer is full, so it never holds more rows than it sends (and one).
+ */
+function* matches(
+  db: Database.Database,
+  file: DayFile,
+  sql: string,
+  params: (string | number)[],
+): Generator<Match> {
+  const container = containerLookup(db);
+  for (const row of db.prepare(sql).iterate(...params) as IterableIterator<EventRow>) {
+    yield {
+      key: { ts: row.ts, retentionClass: file.retentionClass, rowid: row.rowid },
+      doc: () =>
+        toEcs(rowToEvent(row, row.container_ref === null ? undefined : container(row.container_ref))),
+    };
+  }
+}
+
+/**
+ * The matches of the files of one day (one per retention class) as one sequence in search
+ * order. Each file's rows come in order already, and their times interleave, so this merges:
+ * it holds the next row of each file and passes on the first by key.
+ */
+function* inOrder(streams: Iterator<Match>[], order: 'asc' | 'desc'): Generator<Match> {
+  const sign = order === 'desc' ? -1 : 1;
+  const heads = streams.map((s) => s.next());
+  for (;;) {
+    let best = -1;
+    for (let i = 0; i < heads.length; i++) {
+      const h = heads[i]!;
+      if (h.done) continue;
+      const b = heads[best];
+      if (!b || b.done || sign * compareKeys(h.value.key, b.value.key) < 0) best = i;
+    }
+    if (best < 0) return;
+    yield (heads[best] as IteratorYieldResult<Match>).value;
+    // Read the file's next row only when the one passed on was taken and another is wanted.
+    heads[best] = streams[best]!.next();
   }
 }
 
