@@ -59,5 +59,27 @@ export const KNOWN_FIELDS: readonly string[] = [
   'compose.project',
   'compose.service',
   'compose.container_number',
+  'http.request.method',
+  'http.request.referrer',
+  'http.response.status_code',
+  'http.response.body.bytes',
+  'http.version',
+  'url.original',
+  'user_agent.original',
+  'user.name',
+  'source.address',
+  'log.source.address',
+  'sender_timestamp',
+  'ecs.version',
   'fields.<path>',
 ];
+
+/**
+ * Fields holding canonical timestamps: the parser canonicalizes their values, so comparing as
+ * text is comparing times, and a histogram refuses to split by them (a group per event).
+ */
+export const TIMESTAMP_FIELDS: ReadonlySet<string> = new Set([
+  '@timestamp',
+  'event.ingested',
+  'sender_timestamp',
+]);

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { fsyncDirSync } from '../../core/fsync-dir.js';
-import { assertReadable, migrate } from './migrations.js';
+import { assertReadable, migrate, SCHEMA_VERSION, schemaVersion } from './migrations.js';
 
 /**
  * Where the embedded store keeps its files, and how one day file is opened.
@@ -193,6 +193,32 @@ export function removeStaleTempFiles(dataDir: string): void {
       }
     }
   }
+}
+
+/**
+ * Brings every day file written by an older logwharf to the current schema, at the writer's
+ * open. Readers refuse any other version, and the writer only opens the days it writes to, so
+ * without this an upgrade would leave yesterday's files unsearchable. A migration is a schema
+ * change only (no row is rewritten: see migrations.ts), milliseconds per file. A file that
+ * cannot be migrated (damaged, locked, of a newer version) is left as it is: the reader and the
+ * writer report it, with its name, when they reach it. Returns the files it could not migrate.
+ */
+export function upgradeDayFiles(dataDir: string): { file: string; error: string }[] {
+  const failed: { file: string; error: string }[] = [];
+  for (const f of listDayFiles(dataDir)) {
+    let db: Database.Database | undefined;
+    try {
+      db = new Database(f.path, { fileMustExist: true });
+      db.pragma('busy_timeout = 5000');
+      if (schemaVersion(db) >= SCHEMA_VERSION) continue;
+      migrate(db, f.path, { day: f.day, retentionClass: f.retentionClass });
+    } catch (err) {
+      failed.push({ file: f.path, error: err instanceof Error ? err.message : String(err) });
+    } finally {
+      if (db) closeQuietly(db);
+    }
+  }
+  return failed;
 }
 
 /** Opens a day file read-only; fails when it does not exist or has another schema version. */

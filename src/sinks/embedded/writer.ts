@@ -26,6 +26,7 @@ import {
   removeDbFiles,
   removeStaleTempFiles,
   storeRoot,
+  upgradeDayFiles,
 } from './files.js';
 import { SchemaVersionError } from './migrations.js';
 import { type EmbeddedReader, openEmbeddedReader } from './reader.js';
@@ -54,6 +55,8 @@ export interface EmbeddedStoreOptions {
   maxOpenDays?: number;
   /** `full` (default): a commit survives power loss. `normal`: only a crash of this process. */
   durability?: Durability;
+  /** Told about each day file of an older schema that could not be migrated at open. */
+  onUpgradeFailed?: (file: string, error: string) => void;
 }
 
 export interface EmbeddedStore {
@@ -88,6 +91,7 @@ interface Group {
 export async function openEmbeddedStore(opts: EmbeddedStoreOptions): Promise<EmbeddedStore> {
   fs.mkdirSync(storeRoot(opts.dataDir), { recursive: true });
   removeStaleTempFiles(opts.dataDir);
+  for (const f of upgradeDayFiles(opts.dataDir)) opts.onUpgradeFailed?.(f.file, f.error);
   const writer = new Writer(opts);
   const reader = await openEmbeddedReader({ dataDir: opts.dataDir, maxOpenDays: opts.maxOpenDays ?? 8 });
   return {
