@@ -23,7 +23,6 @@ import { FieldValueError, UnknownFieldError } from './fields.js';
  *   line's `http.response.status_code` and `http.response.body.bytes`): `term`/`range` on the
  *   number; a prefix (`compose.container_number:1*`, "its decimal text starts with 1", as the
  *   embedded store's CAST AS TEXT) becomes the ranges [1,1], [10,19], [100,199], ...
- * - `url.original` is `wildcard` (ECS): `term`, `prefix` and `range` work on it as on a keyword.
  * - `ecs.version` and `sender_timestamp` are keywords (the latter's values canonicalized by the
  *   parser, so a range is a time range).
  * - timestamps are `date_nanos`: string comparisons become date ranges (es-time.ts).

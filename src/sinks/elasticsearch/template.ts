@@ -28,10 +28,13 @@ import type { Client, estypes } from '@elastic/elasticsearch';
  *   that is out of line, year 0000 or 9999 included, which no date type may refuse. Its
  *   canonical text sorts and compares as time.
  * - The access-log fields take ECS's own types: `http.response.status_code` and
- *   `http.response.body.bytes` are `long`, `url.original` is `wildcard` (any substring or
- *   pattern can be searched, and a long URL is never too long to index), the rest keywords;
- *   `url.original`, `user_agent.original` and `user.name` have ECS's `.text` sub-field for
- *   word searches from Kibana.
+ *   `http.response.body.bytes` are `long`, the rest keywords; `url.original`,
+ *   `user_agent.original` and `user.name` have ECS's `.text` sub-field for word searches from
+ *   Kibana. ECS makes `url.original` a `wildcard` where the cluster has that type; it is a
+ *   keyword here, which ECS allows, because the type is a module some clusters lack (the
+ *   template would be refused whole; the test cluster is one), and the query language needs only exact, prefix
+ *   and range matches, which a keyword answers. A URL longer than IGNORE_ABOVE is kept in
+ *   `_source`, not indexed.
  *
  * A changed template applies to indices created after the PUT (tomorrow's), not to existing
  * ones: that is how Elasticsearch templates work, and why TEMPLATE_VERSION is in `_meta`. Fields
@@ -54,8 +57,11 @@ const IGNORE_ABOVE = 8191;
 const keyword = { type: 'keyword', ignore_above: IGNORE_ABOVE } as const;
 const integer = { type: 'integer' } as const;
 const long = { type: 'long' } as const;
-/** ECS's multi-field for word search on a keyword or wildcard field. */
-const withText = { fields: { text: { type: 'match_only_text' } } } as const;
+/**
+ * ECS's multi-field for word search on a keyword. ECS 8 makes it `match_only_text`, a module
+ * some clusters lack (as `wildcard`); `text` answers the same queries on every cluster.
+ */
+const withText = { fields: { text: { type: 'text' } } } as const;
 const dateNanos = { type: 'date_nanos' } as const;
 // `ignore_above` on flattened is supported by Elasticsearch but missing from the client's types.
 const flattened = { type: 'flattened', ignore_above: IGNORE_ABOVE } as unknown as estypes.MappingProperty;
@@ -120,7 +126,7 @@ export const MAPPINGS: estypes.MappingTypeMapping = {
         version: keyword,
       },
     },
-    url: { properties: { original: { type: 'wildcard', ...withText } } },
+    url: { properties: { original: { ...keyword, ...withText } } },
     source: { properties: { address: keyword } },
     user: { properties: { name: { ...keyword, ...withText } } },
     user_agent: { properties: { original: { ...keyword, ...withText } } },
