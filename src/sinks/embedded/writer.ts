@@ -8,7 +8,10 @@ import {
   containerParams,
   dayOf,
   eventParams,
+  eventParamsWithEcs,
+  hasEcsColumns,
   INDEX_FTS_SINCE_SQL,
+  INSERT_EVENT_ECS_SQL,
   INSERT_EVENT_SQL,
   invalidReason,
   MAX_ROWID_SQL,
@@ -75,6 +78,7 @@ export interface EmbeddedStore {
 interface DayHandle {
   db: Database.Database;
   insertEvent: Database.Statement;
+  insertEventEcs: Database.Statement;
   maxRowid: Database.Statement;
   indexFtsSince: Database.Statement;
   upsertContainer: Database.Statement;
@@ -228,6 +232,7 @@ class Writer implements StoreWriter {
     const h: DayHandle = {
       db,
       insertEvent: db.prepare(INSERT_EVENT_SQL),
+      insertEventEcs: db.prepare(INSERT_EVENT_ECS_SQL),
       maxRowid: db.prepare(MAX_ROWID_SQL).pluck(),
       indexFtsSince: db.prepare(INDEX_FTS_SINCE_SQL),
       upsertContainer: db.prepare(UPSERT_CONTAINER_SQL),
@@ -240,6 +245,7 @@ class Writer implements StoreWriter {
   private writeGroup(h: DayHandle, events: LogEvent[]): void {
     const written = new Map<string, { ref: number; info: ContainerInfo }>();
     const params: unknown[] = [];
+    const paramsEcs: unknown[] = [];
     h.db.transaction(() => {
       const before = (h.maxRowid.get() as number | null) ?? 0;
       for (const e of events) {
@@ -256,7 +262,8 @@ class Writer implements StoreWriter {
           }
         }
         // A (ts, id) already stored (a replay) is skipped, and gets no rowid above `before`.
-        h.insertEvent.run(...eventParams(e, ref, params));
+        if (hasEcsColumns(e)) h.insertEventEcs.run(...eventParamsWithEcs(e, ref, paramsEcs));
+        else h.insertEvent.run(...eventParams(e, ref, params));
       }
       h.indexFtsSince.run(before);
     })();
