@@ -4,7 +4,7 @@ import { severityOfWord } from '../core/severity-words.js';
 import type { FieldOp } from './ast.js';
 import { type EsQuery, phrasePrefixQuery, phraseQuery } from './es-text.js';
 import { timestampComparison } from './es-time.js';
-import { FieldValueError, UnknownFieldError } from './fields.js';
+import { ECS_KEYWORD_FIELDS, ECS_NUMBER_FIELDS, FieldValueError, UnknownFieldError } from './fields.js';
 
 /**
  * The query language's fields on the Elasticsearch index layout (src/sinks/elasticsearch:
@@ -85,16 +85,7 @@ const KEYWORDS: ReadonlySet<string> = new Set([
   'container.image.name',
   'compose.project',
   'compose.service',
-  'http.request.method',
-  'http.request.referrer',
-  'http.version',
-  'url.original',
-  'user_agent.original',
-  'user.name',
-  'source.address',
-  'log.source.address',
-  'sender_timestamp',
-  'ecs.version',
+  ...ECS_KEYWORD_FIELDS,
 ]);
 
 const INTEGERS: ReadonlySet<string> = new Set([
@@ -103,7 +94,8 @@ const INTEGERS: ReadonlySet<string> = new Set([
   'compose.container_number',
 ]);
 
-const LONGS: ReadonlySet<string> = new Set(['http.response.status_code', 'http.response.body.bytes']);
+/** Mapped `long` (ECS), not `integer`. */
+const LONGS: ReadonlySet<string> = new Set(ECS_NUMBER_FIELDS);
 
 const SEVERITY_CODE = 'log.syslog.severity.code';
 const FACILITY_CODE = 'log.syslog.facility.code';

@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EcsDoc } from '../helpers/api-client.js';
 import { deleteIndices, esClient, esUrl, uniqueIndexPrefix } from '../helpers/elasticsearch.js';
-import { type RunningLogwharf, startLogwharf } from '../helpers/in-process.js';
 import { type SyslogLogwharf, startSyslogLogwharf } from '../helpers/syslog-logwharf.js';
 import { removeTempDir, tempDir } from '../helpers/tmp.js';
 
@@ -195,34 +194,21 @@ describe('the embedded store', () => {
 describe('Elasticsearch', () => {
   let dir: string;
   let prefix: string;
-  let lw: RunningLogwharf;
-  let ports: { tcp: number; udp: number };
+  let lw: SyslogLogwharf;
 
   beforeAll(async () => {
     dir = await tempDir('lw-clock-es-');
     prefix = uniqueIndexPrefix();
-    lw = await startLogwharf(
-      dir,
-      `sources:
-  docker:
-    enabled: false
-  syslog:
-    enabled: true
-    udp: 127.0.0.1:0
-    tcp: 127.0.0.1:0
-store:
+    lw = await startSyslogLogwharf(dir, {
+      more: `store:
   kind: elasticsearch
   elasticsearch:
     nodes: [ "${esUrl()}" ]
     index_prefix: ${prefix}
   buffer:
     kind: memory
-pipeline:
-  flush_interval: 20ms
 `,
-    );
-    const port = (a: string | undefined) => Number(a!.split(':').pop());
-    ports = { tcp: port(lw.service.syslogAddresses.tcp), udp: port(lw.service.syslogAddresses.udp) };
+    });
   });
 
   afterAll(async () => {
@@ -234,7 +220,7 @@ pipeline:
   it('makes no daily index for a claimed day: only the days the test ran on', async () => {
     const sent = lines('s');
     const started = Date.now();
-    await send(sent, ports.tcp, ports.udp);
+    await send(sent, lw.tcpPort!, lw.udpPort!);
     const events = await lw.api.waitForEvents('app:clockapp', sent.length, 30_000);
     const ended = Date.now();
     // Years 0000, 2999 and 9999 are outside what date_nanos holds (1970..2262): had they reached

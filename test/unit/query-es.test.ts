@@ -8,7 +8,12 @@ import {
   UnsearchableFieldError,
 } from '../../src/query/es.js';
 import { PREFIX_EXPANSIONS } from '../../src/query/es-text.js';
-import { FieldValueError, KNOWN_FIELDS, UnknownFieldError } from '../../src/query/fields.js';
+import {
+  ECS_KEYWORD_FIELDS,
+  FieldValueError,
+  KNOWN_FIELDS,
+  UnknownFieldError,
+} from '../../src/query/fields.js';
 import { parseQuery } from '../../src/query/parser.js';
 
 /**
@@ -250,18 +255,7 @@ describe('keyword fields', () => {
 });
 
 describe('ECS keyword fields of an access line and a syslog sender', () => {
-  it.each([
-    'http.request.method',
-    'http.request.referrer',
-    'http.version',
-    'url.original',
-    'user_agent.original',
-    'user.name',
-    'source.address',
-    'log.source.address',
-    'sender_timestamp',
-    'ecs.version',
-  ])('%s is exact, prefix and range as a keyword', (f) => {
+  it.each(ECS_KEYWORD_FIELDS)('%s is exact, prefix and range as a keyword', (f) => {
     expect(es(field(f, 'v'))).toEqual({ term: { [f]: 'v' } });
     expect(es(field(f, 'v', 'prefix'))).toEqual({ prefix: { [f]: 'v' } });
     expect(es(field(f, 'v', 'lt'))).toEqual({ range: { [f]: { lt: 'v' } } });
