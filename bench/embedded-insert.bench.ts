@@ -2,12 +2,14 @@
  * Insert throughput of the embedded store (src/sinks/embedded), and a few searches on the result.
  *
  *   npx tsx bench/embedded-insert.bench.ts [--count 1000000] [--batch 4096] [--naive 20000]
- *                                          [--durability full|normal] [--keep]
+ *                                          [--durability full|normal] [--no-access] [--keep]
  *
  * Events are realistic for a compose app: 20 containers (10 services x 2 replicas) sharing
  * ~1 KB of compose labels each, 100-200 byte messages (access logs, app logs, JSON lines with
  * fields, errors), words from a vocabulary plus numbers, hex ids and paths, timestamps spread
- * over one day. Generation is outside the measured time: only `write()` is timed.
+ * over one day. Access lines carry their ECS facts (`LogEvent.access`) as the transforms make
+ * them; `--no-access` leaves them out, to compare with runs before those columns existed.
+ * Generation is outside the measured time: only `write()` is timed.
  *
  * Prints rows/s (wall), CPU seconds per million rows (process.cpuUsage, user + system), and
  * database bytes per row after close; then the same for the naive baseline (one row per
@@ -16,7 +18,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { ContainerInfo, LogEvent } from '../src/core/event.js';
+import type { AccessLog, ContainerInfo, LogEvent } from '../src/core/event.js';
 import type { QueryNode } from '../src/query/ast.js';
 import type { Durability } from '../src/sinks/embedded/files.js';
 import { openEmbeddedStore } from '../src/sinks/embedded/writer.js';
@@ -32,6 +34,7 @@ const BATCH = Number(arg('batch', '4096'));
 const NAIVE = Number(arg('naive', '20000'));
 const DURABILITY = arg('durability', 'full') as Durability;
 const KEEP = process.argv.includes('--keep');
+const ACCESS = !process.argv.includes('--no-access');
 
 const rnd = prng(42);
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
@@ -111,14 +114,23 @@ const LEVELS: [string, number][] = [
   ['ERROR', 3],
 ];
 
-function message(c: ContainerInfo): { text: string; severity: number; fields?: Record<string, unknown> } {
+function message(c: ContainerInfo): {
+  text: string;
+  severity: number;
+  fields?: Record<string, unknown>;
+  access?: AccessLog;
+} {
   const r = rnd();
   if (c.composeService === 'web' || r < 0.3) {
     const status = pick(STATUSES);
-    const text =
-      `172.18.0.${1 + Math.floor(rnd() * 30)} - - "${pick(METHODS)} ${pick(PATHS)}/${Math.floor(rnd() * 100000)} HTTP/1.1" ` +
-      `${status} ${Math.floor(rnd() * 50000)} "-" "Mozilla/5.0 (X11; Linux x86_64) ${word()}/${Math.floor(rnd() * 100)}" rt=${(rnd() / 3).toFixed(3)}`;
-    return { text, severity: status >= 500 ? 3 : 6 };
+    const client = `172.18.0.${1 + Math.floor(rnd() * 30)}`;
+    const method = pick(METHODS);
+    const url = `${pick(PATHS)}/${Math.floor(rnd() * 100000)}`;
+    const bytes = Math.floor(rnd() * 50000);
+    const agent = `Mozilla/5.0 (X11; Linux x86_64) ${word()}/${Math.floor(rnd() * 100)}`;
+    const text = `${client} - - "${method} ${url} HTTP/1.1" ${status} ${bytes} "-" "${agent}" rt=${(rnd() / 3).toFixed(3)}`;
+    const access: AccessLog = { client, method, url, version: '1.1', status, bytes, agent };
+    return { text, severity: status >= 500 ? 3 : 6, ...(ACCESS ? { access } : {}) };
   }
   if (r < 0.55) {
     const [lvl, severity] = pick(LEVELS);
@@ -178,6 +190,7 @@ function makeEvent(): LogEvent {
     service: c.composeService!,
   };
   if (m.fields) e.fields = m.fields;
+  if (m.access) e.access = m.access;
   if (made++ === Math.floor(COUNT / 3)) probeId = e.id;
   return e;
 }
@@ -252,6 +265,7 @@ async function searches(dataDir: string): Promise<void> {
     [`${VOCAB[1500]} (rare word)`, text(VOCAB[1500]!)],
     ['conn* (prefix)', text('conn', false, true)],
     ['fields.status:5*', field('fields.status', '5', 'prefix')],
+    ['status>=500', { type: 'field', field: 'http.response.status_code', op: 'gte', value: '500' }],
     ['fields.duration_ms>=1990', { type: 'field', field: 'fields.duration_ms', op: 'gte', value: '1990' }],
     ['event.id (one event)', field('event.id', probeId)],
     [

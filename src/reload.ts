@@ -2,13 +2,12 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
 import { type CheckResult, formatProblem } from './config/load.js';
 import { formatPath } from './config/problems.js';
-import type { Config, DockerSourceConfig, SyslogSourceConfig } from './config/schema.js';
+import type { Config, DockerSourceConfig, SyslogSourceConfig, TransformsConfig } from './config/schema.js';
 import { parseDuration } from './core/duration.js';
 import type { LogEvent } from './core/event.js';
 import type { DockerSource } from './sources/docker/source.js';
 import type { BoundAddresses } from './sources/syslog/listeners.js';
 import type { SyslogSource } from './sources/syslog/source.js';
-import { createTransform } from './transforms/chain.js';
 import type { MultilineConfig } from './transforms/multiline.js';
 
 /**
@@ -17,7 +16,8 @@ import type { MultilineConfig } from './transforms/multiline.js';
  *
  * - sources: Docker's selection (enabled, project, include/exclude) and limits, syslog's
  *   listeners (enabled, addresses, TLS files) and limits;
- * - parsing: parser, tag, multiline and redaction rules, for the lines that arrive after it;
+ * - parsing: parser, tag, multiline and redaction rules, the sender-clock window, for the lines
+ *   that arrive after it;
  * - retention rules (kept; retention itself is not built yet).
  *
  * Everything else (data_dir, http, store, forward, pipeline, sources.docker.host,
@@ -49,7 +49,7 @@ export interface ReloadPlan {
     docker: boolean;
     /** Anything under sources.syslog. */
     syslog: boolean;
-    /** transforms.parser, tag, redact: the pipeline's transform is built again. */
+    /** transforms.parser, tag, redact, sender_time: the pipeline's transform is built again. */
     transform: boolean;
     /** transforms.multiline, or sources.docker.max_line_bytes (the joined event's limit). */
     multiline: boolean;
@@ -77,7 +77,11 @@ export function planReload(old: Config, next: Config): ReloadPlan {
     live: {
       docker: changed.some((p) => under(['sources', 'docker'])(p) && !restartOnly(p)),
       syslog: any(['sources', 'syslog']),
-      transform: any(['transforms', 'parser']) || any(['transforms', 'tag']) || any(['transforms', 'redact']),
+      transform:
+        any(['transforms', 'parser']) ||
+        any(['transforms', 'tag']) ||
+        any(['transforms', 'redact']) ||
+        any(['transforms', 'sender_time']),
       multiline: any(['transforms', 'multiline']) || any(['sources', 'docker', 'max_line_bytes']),
       retention: any(['retention']),
     },
@@ -117,6 +121,8 @@ export interface ReloadParts {
   syslog: SyslogSource | null;
   syslogAddresses: BoundAddresses;
   pipeline: { setTransform(transform: (events: LogEvent[]) => void): void };
+  /** The pipeline's transform built as at start (its counters carry on across reloads). */
+  newTransform(config: TransformsConfig): (events: LogEvent[]) => void;
   multiline: { reconfigure(config: MultilineConfig): void };
   /** A Docker source wired as at start (not started yet). */
   newDocker(config: DockerSourceConfig): DockerSource;
@@ -167,7 +173,7 @@ export async function applyReload(
   }
   // Parsing first, so that containers and peers followed from now on are read with the new rules.
   if (plan.live.transform) {
-    parts.pipeline.setTransform(createTransform({ config: effective.transforms, log }));
+    parts.pipeline.setTransform(parts.newTransform(effective.transforms));
     applied.push('transforms');
   }
   if (plan.live.multiline) {

@@ -22,6 +22,7 @@ import { SyslogSource } from './sources/syslog/source.js';
 import { collectServiceMetrics, type MetricSources } from './telemetry/service-metrics.js';
 import { createTransform } from './transforms/chain.js';
 import { MultilineStage } from './transforms/multiline-stage.js';
+import { newSenderTimeCounters } from './transforms/sender-time.js';
 
 export interface Service {
   /** The HTTP address actually listened on (useful with port 0), or null without HTTP. */
@@ -119,8 +120,12 @@ async function startLocked(config: Config, log: Logger, opts: ServiceOptions): P
   }
   const positions = await PositionStore.open(config.data_dir, { log });
 
+  // One set of counters for every transform a reload builds, so /metrics never goes back.
+  const senderTime = newSenderTimeCounters();
+  const newTransform = (transforms: Config['transforms']) =>
+    createTransform({ config: transforms, log, senderTime });
   const pipeline = new Pipeline({
-    transform: createTransform({ config: config.transforms, log }),
+    transform: newTransform(config.transforms),
     sinks: channels,
     acknowledge: (last) => {
       for (const [key, pos] of last) positions.advance(key, pos);
@@ -191,6 +196,7 @@ async function startLocked(config: Config, log: Logger, opts: ServiceOptions): P
       metrics: () =>
         collectServiceMetrics({
           pipeline,
+          senderTime,
           sources: () => [...(docker?.statuses() ?? []), ...(syslog?.statuses() ?? [])],
           ...(syslog ? { syslog: syslog.counters } : {}),
           deadLetters: () => store.deadLetters.count(),
@@ -225,6 +231,7 @@ async function startLocked(config: Config, log: Logger, opts: ServiceOptions): P
             syslog,
             syslogAddresses: service.syslogAddresses,
             pipeline,
+            newTransform,
             multiline,
             newDocker,
             newSyslog,

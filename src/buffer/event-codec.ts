@@ -1,4 +1,4 @@
-import type { ContainerInfo, LogEvent } from '../core/event.js';
+import type { AccessLog, ContainerInfo, LogEvent } from '../core/event.js';
 
 /**
  * LogEvent[] <-> the payload of one disk-buffer record. Pure functions.
@@ -14,6 +14,7 @@ import type { ContainerInfo, LogEvent } from '../core/event.js';
  *   in `containers`, an absent optional field as `null`, trailing nulls cut off, and a
  *   `sourceKey` equal to its container's id (every docker event: 64 characters) as the number 1
  *   (a sourceKey is a string, so a number cannot be mistaken for one).
+ * - `access` (an access line's facts) as a positional array too (see ACCESS below).
  * Positional rows keep the bytes small (no key repeated per event) and decoding rebuilds each
  * event with one object literal. Decoding hands every event of a container the same
  * ContainerInfo object, as the sources do.
@@ -24,6 +25,11 @@ import type { ContainerInfo, LogEvent } from '../core/event.js';
  * (arbitrary JSON) JSON's own rules apply: `undefined` members vanish, non-finite numbers
  * become null — values parsed out of JSON or logfmt never hold those. A field set to
  * `undefined` (or `null`, which the type does not allow) decodes as absent.
+ *
+ * Upgrades: a buffer can hold a backlog across an upgrade of logwharf, so records written by an
+ * older version must decode. New fields are only ever appended to the row (and to ACCESS), so an
+ * older row is simply shorter: what it lacks decodes as absent. Its events are stored as that
+ * version made them (an older one put an access line's facts in `fields.*`).
  */
 
 export const CODEC_VERSION = 1;
@@ -34,7 +40,9 @@ export const PREFIX_BYTES = 16;
 const REQUIRED_FIELDS = 8;
 // 0 timestamp, 1 id, 2 dataset, 3 ingested, 4 message, 5 severity, 6 facility, 7 host,
 // 8 original, 9 stream, 10 container, 11 service, 12 syslog, 13 fields, 14 flags,
-// 15 sourceKey, 16 seq, 17 checkpoint
+// 15 sourceKey, 16 seq, 17 checkpoint, 18 access, 19 senderAddress, 20 senderTimestamp
+// ACCESS: 0 client, 1 status, 2 bytes, 3 user, 4 method, 5 url, 6 version, 7 referrer, 8 agent
+const ACCESS_REQUIRED = 3;
 const SOURCE_KEY_IS_CONTAINER_ID = 1;
 
 export interface DecodedBatch {
@@ -90,6 +98,9 @@ export function encodeBatch(events: readonly LogEvent[], appendedAt: number, hea
       c !== undefined && e.sourceKey === c.id ? SOURCE_KEY_IS_CONTAINER_ID : (e.sourceKey ?? null),
       e.seq ?? null,
       e.checkpoint ?? null,
+      e.access !== undefined ? accessRow(e.access) : null,
+      e.senderAddress ?? null,
+      e.senderTimestamp ?? null,
     ];
     let n = row.length;
     while (n > REQUIRED_FIELDS && row[n - 1] === null) n--;
@@ -103,6 +114,24 @@ export function encodeBatch(events: readonly LogEvent[], appendedAt: number, hea
   writePrefix(buf, headroom, events.length, appendedAt);
   buf.write(json, start, 'utf8');
   return buf;
+}
+
+function accessRow(a: AccessLog): unknown[] {
+  const row: unknown[] = [
+    a.client,
+    a.status,
+    a.bytes,
+    a.user ?? null,
+    a.method ?? null,
+    a.url ?? null,
+    a.version ?? null,
+    a.referrer ?? null,
+    a.agent ?? null,
+  ];
+  let n = row.length;
+  while (n > ACCESS_REQUIRED && row[n - 1] === null) n--;
+  row.length = n;
+  return row;
 }
 
 function writePrefix(buf: Buffer, at: number, count: number, appendedAt: number): void {
@@ -172,5 +201,21 @@ function decodeRow(raw: unknown, containers: ContainerInfo[]): LogEvent {
   else if (typeof r[15] === 'string') e.sourceKey = r[15];
   if (r[16] != null) e.seq = r[16] as number;
   if (r[17] != null) e.checkpoint = r[17] as LogEvent['checkpoint'];
+  if (r[18] != null) e.access = decodeAccess(r[18]);
+  if (r[19] != null) e.senderAddress = r[19] as string;
+  if (r[20] != null) e.senderTimestamp = r[20] as string;
   return e;
+}
+
+function decodeAccess(raw: unknown): AccessLog {
+  if (!Array.isArray(raw) || raw.length < ACCESS_REQUIRED) throw new Error('access row is not an array');
+  const r = raw as unknown[];
+  const a: AccessLog = { client: r[0] as string, status: r[1] as number, bytes: r[2] as number };
+  if (r[3] != null) a.user = r[3] as string;
+  if (r[4] != null) a.method = r[4] as string;
+  if (r[5] != null) a.url = r[5] as string;
+  if (r[6] != null) a.version = r[6] as string;
+  if (r[7] != null) a.referrer = r[7] as string;
+  if (r[8] != null) a.agent = r[8] as string;
+  return a;
 }

@@ -135,6 +135,17 @@ export const TransformsSchema = T.Object(
       },
       { ...Strict, default: {} },
     ),
+    /**
+     * The window around the receive time in which a time the sender wrote (a syslog header) is
+     * believed; outside it the event is stored under the receive time (see transforms/sender-time.ts).
+     */
+    sender_time: T.Object(
+      {
+        max_age: T.Union([Duration], { default: '7d' }),
+        max_ahead: T.Union([Duration], { default: '1d' }),
+      },
+      { ...Strict, default: {} },
+    ),
   },
   { ...Strict, default: {} },
 );

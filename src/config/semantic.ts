@@ -1,3 +1,4 @@
+import { DURATION_PATTERN, durationMillis } from '../core/duration.js';
 import { compileRedactor } from '../transforms/redact.js';
 import { compileTagTemplate } from '../transforms/tag.js';
 import { type RawProblem, showValue } from './problems.js';
@@ -95,6 +96,8 @@ export function semanticProblems(config: unknown): RawProblem[] {
   return out;
 }
 
+const DURATION_RE = new RegExp(DURATION_PATTERN);
+
 /** Regexes and templates are compiled here, by the code that will run them, so a bad one stops start-up. */
 function transformProblems(transforms: Record<string, unknown>): RawProblem[] {
   const out: RawProblem[] = [];
@@ -120,6 +123,18 @@ function transformProblems(transforms: Record<string, unknown>): RawProblem[] {
         });
       }
     });
+  }
+  // The schema checks the form; a duration of that form can still be too long to hold.
+  const senderTime = record(transforms.sender_time);
+  for (const key of ['max_age', 'max_ahead']) {
+    const v = senderTime[key];
+    if (typeof v === 'string' && DURATION_RE.test(v) && durationMillis(v) === null) {
+      out.push({
+        segments: ['transforms', 'sender_time', key],
+        at: 'value',
+        message: `${showValue(v)} is more than a duration can hold (64 characters, about 285,000 years); write e.g. 7d or 52w`,
+      });
+    }
   }
   const redact = record(transforms.redact);
   const builtin = redact.builtin;

@@ -1,11 +1,20 @@
-import { FACILITY_NAMES, type LogEvent, SEVERITY_NAMES } from './event.js';
+import { type AccessLog, FACILITY_NAMES, type LogEvent, SEVERITY_NAMES } from './event.js';
 
 /** The nested ECS document of an event, as the HTTP API returns it and Elasticsearch stores it. */
 export type EcsDocument = Record<string, unknown>;
 
+/**
+ * The ECS version the documents and the Elasticsearch mapping (sinks/elasticsearch/template.ts)
+ * follow, written as `ecs.version` into every document. 8.11 has every field used here,
+ * `log.syslog.*` included; fields ECS does not define (`compose.*`, `stream`, `fields`,
+ * `sender_timestamp`, `log.source.address` as Filebeat writes it) are logwharf's own.
+ */
+export const ECS_VERSION = '8.11.0';
+
 export function toEcs(e: LogEvent): EcsDocument {
   const doc: EcsDocument = {
     '@timestamp': e.timestamp,
+    ecs: { version: ECS_VERSION },
     event: {
       id: e.id,
       dataset: e.dataset,
@@ -16,6 +25,7 @@ export function toEcs(e: LogEvent): EcsDocument {
     log: {
       level: SEVERITY_NAMES[e.severity] ?? 'info',
       ...(e.flags?.length ? { flags: e.flags } : {}),
+      ...(e.senderAddress !== undefined ? { source: { address: e.senderAddress } } : {}),
       syslog: {
         severity: { code: e.severity, name: SEVERITY_NAMES[e.severity] ?? 'info' },
         facility: { code: e.facility, name: FACILITY_NAMES[e.facility] ?? String(e.facility) },
@@ -28,6 +38,7 @@ export function toEcs(e: LogEvent): EcsDocument {
     },
     host: { name: e.host },
   };
+  if (e.senderTimestamp !== undefined) doc.sender_timestamp = e.senderTimestamp;
   if (e.stream !== undefined) doc.stream = e.stream;
   if (e.service !== undefined) doc.service = { name: e.service };
   const c = e.container;
@@ -41,6 +52,23 @@ export function toEcs(e: LogEvent): EcsDocument {
       };
     }
   }
+  if (e.access !== undefined) putAccess(doc, e.access);
   if (e.fields !== undefined) doc.fields = e.fields;
   return doc;
+}
+
+/** An access line's facts at their ECS paths (http.*, url.original, source.address, user.*, user_agent.*). */
+function putAccess(doc: EcsDocument, a: AccessLog): void {
+  const request: Record<string, unknown> = {};
+  if (a.method !== undefined) request.method = a.method;
+  if (a.referrer !== undefined) request.referrer = a.referrer;
+  doc.http = {
+    ...(a.method !== undefined || a.referrer !== undefined ? { request } : {}),
+    response: { status_code: a.status, body: { bytes: a.bytes } },
+    ...(a.version !== undefined ? { version: a.version } : {}),
+  };
+  if (a.url !== undefined) doc.url = { original: a.url };
+  doc.source = { address: a.client };
+  if (a.user !== undefined) doc.user = { name: a.user };
+  if (a.agent !== undefined) doc.user_agent = { original: a.agent };
 }

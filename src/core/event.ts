@@ -85,6 +85,32 @@ export interface SyslogHeader {
   structuredData?: Record<string, Record<string, string>>;
 }
 
+/**
+ * The facts of a web server access line (nginx, Apache), under the ECS names Filebeat's nginx
+ * and Apache modules use, so Kibana and its dashboards find them. Absent keys were `-` in the
+ * line (not sent) or not in its format.
+ */
+export interface AccessLog {
+  /** `source.address`: the client; for a proxy chain, the first public IP in it (else its first entry). */
+  client: string;
+  /** `user.name`: the authenticated user. */
+  user?: string;
+  /** `http.request.method` */
+  method?: string;
+  /** `url.original`: the request target as written (path and query). */
+  url?: string;
+  /** `http.version`: `1.1` of `HTTP/1.1`; another protocol as written (`RTSP/1.0`). */
+  version?: string;
+  /** `http.response.status_code` */
+  status: number;
+  /** `http.response.body.bytes`: body bytes sent; Apache's `-` (nothing sent) is 0. */
+  bytes: number;
+  /** `http.request.referrer` */
+  referrer?: string;
+  /** `user_agent.original` */
+  agent?: string;
+}
+
 export interface LogEvent {
   /** `@timestamp`: RFC 3339 UTC with exactly nine fraction digits, e.g. 2024-05-01T12:00:00.123456789Z */
   timestamp: string;
@@ -107,9 +133,18 @@ export interface LogEvent {
   /** `service.name`: the compose service, else the syslog app-name. */
   service?: string;
   syslog?: SyslogHeader;
-  /** `fields.*`: keys parsed out of a JSON or logfmt body. */
+  /** `fields.*`: keys parsed out of a JSON or logfmt body (and what an access line has beyond `access`). */
   fields?: Record<string, unknown>;
-  /** `log.flags`, as Filebeat uses them: `truncated`, `multiline`. */
+  /** An access line's facts (`http.*`, `url.original`, `source.address`, ...). */
+  access?: AccessLog;
+  /** `log.source.address`: a syslog sender's IP address as the socket saw it (whatever its header claims). */
+  senderAddress?: string;
+  /**
+   * `sender_timestamp`: the time the sender wrote, kept when it lay outside the accepted window
+   * around the receive time (transforms.sender_time) and `timestamp` became the receive time.
+   */
+  senderTimestamp?: string;
+  /** `log.flags`, as Filebeat uses them: `truncated`, `multiline`; also `clock_skew` (see senderTimestamp). */
   flags?: string[];
   /**
    * Where the event came from, for checkpoints: the source's key (a container id) and the

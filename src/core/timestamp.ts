@@ -237,3 +237,23 @@ export function canonicalFromMillis(ms: number, extraNanos = 0): string {
   const nanosInSecond = (wholeMillis - epochSeconds * 1000) * NANOS_PER_MILLI + nanosInMilli;
   return formatCanonical(epochSeconds, `${nanosInSecond}`.padStart(9, '0'));
 }
+
+/**
+ * A canonical timestamp moved by `deltaMs` whole milliseconds, its sub-millisecond digits kept;
+ * null when `canonical` is not canonical or the result falls outside the years 0000..9999.
+ * Integer arithmetic only: at year 9999 epoch milliseconds are ~2.5e14, well inside 2^53.
+ */
+export function addMillis(canonical: string, deltaMs: number): string | null {
+  if (!Number.isSafeInteger(deltaMs) || !isCanonical(canonical)) return null;
+  const epochSeconds =
+    daysFromCivil(fields[0]!, fields[1]!, fields[2]!) * SECONDS_PER_DAY +
+    fields[3]! * 3600 +
+    fields[4]! * 60 +
+    fields[5]!;
+  const totalMs = epochSeconds * 1000 + digitsAt(canonical, 20, 3) + deltaMs;
+  const seconds = Math.floor(totalMs / 1000);
+  if (seconds < MIN_EPOCH_SECONDS || seconds > MAX_EPOCH_SECONDS) return null;
+  const millis = totalMs - seconds * 1000;
+  const fraction = `${millis < 10 ? '00' : millis < 100 ? '0' : ''}${millis}${canonical.slice(23, 29)}`;
+  return formatCanonical(seconds, fraction);
+}

@@ -4,7 +4,7 @@ import { severityOfWord } from '../core/severity-words.js';
 import type { FieldOp } from './ast.js';
 import { type EsQuery, phrasePrefixQuery, phraseQuery } from './es-text.js';
 import { timestampComparison } from './es-time.js';
-import { FieldValueError, UnknownFieldError } from './fields.js';
+import { ECS_KEYWORD_FIELDS, ECS_NUMBER_FIELDS, FieldValueError, UnknownFieldError } from './fields.js';
 
 /**
  * The query language's fields on the Elasticsearch index layout (src/sinks/elasticsearch:
@@ -19,9 +19,12 @@ import { FieldValueError, UnknownFieldError } from './fields.js';
  *   (JSON) and `{"http.method":..}` (logfmt), as sql.ts tries both. Numbers and booleans are
  *   indexed as their text. Elasticsearch refuses a one-sided range on a flattened key, so a
  *   comparison gets the missing bound added ("" below, U+10FFFF above).
- * - integers (severity and facility codes, `compose.container_number`): `term`/`range` on the
+ * - integers (severity and facility codes, `compose.container_number`; and as `long` an access
+ *   line's `http.response.status_code` and `http.response.body.bytes`): `term`/`range` on the
  *   number; a prefix (`compose.container_number:1*`, "its decimal text starts with 1", as the
  *   embedded store's CAST AS TEXT) becomes the ranges [1,1], [10,19], [100,199], ...
+ * - `ecs.version` and `sender_timestamp` are keywords (the latter's values canonicalized by the
+ *   parser, so a range is a time range).
  * - timestamps are `date_nanos`: string comparisons become date ranges (es-time.ts).
  *
  * Differences from the embedded store that the mapping forces:
@@ -46,7 +49,8 @@ export type EsField =
   /** `container.id`: `container.id:3f2a9c` matches by prefix, like docker's short ids. */
   | { kind: 'container-id'; path: string }
   | { kind: 'flattened'; path: string; numericEquality: boolean }
-  | { kind: 'integer'; path: string }
+  /** `long`: an Elasticsearch `long` (else `integer`), which bounds what a query may ask. */
+  | { kind: 'integer'; path: string; long: boolean }
   | { kind: 'date'; path: string }
   /** `log.level`, `log.syslog.severity.name`: compared by severity code (worse is lower). */
   | { kind: 'severity-name'; path: string }
@@ -81,6 +85,7 @@ const KEYWORDS: ReadonlySet<string> = new Set([
   'container.image.name',
   'compose.project',
   'compose.service',
+  ...ECS_KEYWORD_FIELDS,
 ]);
 
 const INTEGERS: ReadonlySet<string> = new Set([
@@ -89,12 +94,18 @@ const INTEGERS: ReadonlySet<string> = new Set([
   'compose.container_number',
 ]);
 
+/** Mapped `long` (ECS), not `integer`. */
+const LONGS: ReadonlySet<string> = new Set(ECS_NUMBER_FIELDS);
+
 const SEVERITY_CODE = 'log.syslog.severity.code';
 const FACILITY_CODE = 'log.syslog.facility.code';
 
 const NUMBER_RE = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 const INT_MIN = -2_147_483_648;
 const INT_MAX = 2_147_483_647;
+const INT_BOUNDS = { min: INT_MIN, max: INT_MAX } as const;
+/** A long holds [-2^63, 2^63 - 1]; the largest double below 2^63 is 2^63 - 1024 (2^63 - 1 is not a double). */
+const LONG_BOUNDS = { min: -(2 ** 63), max: 2 ** 63 - 1024 } as const;
 /** Above every string a keyword holds in practice: the upper end of an open flattened range. */
 const KEYWORD_MAX = '\u{10FFFF}';
 
@@ -103,7 +114,8 @@ const MATCH_NONE: EsQuery = { match_none: {} };
 /** Where a field lives in the index, or UnknownFieldError — the same fields sql.ts knows. */
 export function esField(field: string): EsField {
   if (KEYWORDS.has(field)) return { kind: 'keyword', path: field };
-  if (INTEGERS.has(field)) return { kind: 'integer', path: field };
+  if (INTEGERS.has(field)) return { kind: 'integer', path: field, long: false };
+  if (LONGS.has(field)) return { kind: 'integer', path: field, long: true };
   if (field === '@timestamp' || field === 'event.ingested') return { kind: 'date', path: field };
   if (field === 'container.id') return { kind: 'container-id', path: field };
   if (field === 'log.level' || field === 'log.syslog.severity.name')
@@ -142,7 +154,7 @@ export function fieldQuery(field: string, op: FieldOp, value: string): EsQuery {
       if (f.path === SEVERITY_CODE && op !== 'prefix' && /^[0-7]$/.test(value)) {
         return severityQuery(op, Number(value));
       }
-      return integerQuery(field, f.path, op, value);
+      return integerQuery(field, f.path, op, value, f.long);
     case 'date':
       return dateQuery(f.path, op, value);
     case 'severity-name':
@@ -198,31 +210,35 @@ function flattenedEquals(path: string, value: string): EsQuery {
   return { term: { [path]: value } };
 }
 
-function integerQuery(field: string, path: string, op: FieldOp, value: string): EsQuery {
-  if (op === 'prefix') return integerPrefix(path, value);
+function integerQuery(field: string, path: string, op: FieldOp, value: string, long: boolean): EsQuery {
+  if (op === 'prefix') return integerPrefix(path, value, long);
   if (!NUMBER_RE.test(value)) throw new FieldValueError(field, value, 'a number');
   const n = Number(value);
-  // Elasticsearch answers 400 to a bound outside the integer range: decide those here.
-  if (op === 'eq') return n < INT_MIN || n > INT_MAX ? MATCH_NONE : { term: { [path]: n } };
+  const { min, max } = long ? LONG_BOUNDS : INT_BOUNDS;
+  // Elasticsearch answers 400 to a bound outside the field's range: decide those here.
+  if (op === 'eq') return n < min || n > max ? MATCH_NONE : { term: { [path]: n } };
   const below = op === 'lt' || op === 'lte';
-  if (n > INT_MAX) return below ? { exists: { field: path } } : MATCH_NONE;
-  if (n < INT_MIN) return below ? MATCH_NONE : { exists: { field: path } };
+  if (n > max) return below ? { exists: { field: path } } : MATCH_NONE;
+  if (n < min) return below ? MATCH_NONE : { exists: { field: path } };
   return { range: { [path]: { [op]: n } } };
 }
 
 /**
  * Integers whose decimal text starts with `prefix`, as ranges: `1` -> 1, 10..19, 100..199, ...
  * up to the integer maximum; `-1` -> -1, -19..-10, ...; `0` -> 0 only (no other number is
- * written with a leading zero).
+ * written with a leading zero). `long`: up to the largest integer a double holds exactly
+ * (2^53 - 1), beyond which no decimal text is exact anyway.
  */
-export function integerPrefixRanges(prefix: string): [number, number][] {
-  if (prefix === '') return [[INT_MIN, INT_MAX]];
-  if (prefix === '-') return [[INT_MIN, -1]];
+export function integerPrefixRanges(prefix: string, long = false): [number, number][] {
+  const max = long ? Number.MAX_SAFE_INTEGER : INT_MAX;
+  const min = long ? -Number.MAX_SAFE_INTEGER : INT_MIN;
+  if (prefix === '') return [[min, max]];
+  if (prefix === '-') return [[min, -1]];
   const negative = prefix.startsWith('-');
   const digits = negative ? prefix.slice(1) : prefix;
   if (!/^\d+$/.test(digits)) return [];
   if (digits.startsWith('0')) return digits === '0' && !negative ? [[0, 0]] : [];
-  const limit = negative ? -INT_MIN : INT_MAX;
+  const limit = negative ? -min : max;
   const ranges: [number, number][] = [];
   for (let scale = 1; Number(digits) * scale <= limit; scale *= 10) {
     const low = Number(digits) * scale;
@@ -232,9 +248,9 @@ export function integerPrefixRanges(prefix: string): [number, number][] {
   return ranges;
 }
 
-function integerPrefix(path: string, prefix: string): EsQuery {
+function integerPrefix(path: string, prefix: string, long: boolean): EsQuery {
   if (prefix === '') return { exists: { field: path } };
-  const ranges = integerPrefixRanges(prefix);
+  const ranges = integerPrefixRanges(prefix, long);
   if (ranges.length === 0) return MATCH_NONE;
   const clauses: EsQuery[] = ranges.map(([gte, lte]) =>
     gte === lte ? { term: { [path]: gte } } : { range: { [path]: { gte, lte } } },

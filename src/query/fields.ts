@@ -30,6 +30,27 @@ export class FieldValueError extends LogwharfError {
   }
 }
 
+/**
+ * The keyword fields of an access line (`http.*`, `url.original`, ...), of a syslog sender
+ * (`log.source.address`, `sender_timestamp`) and `ecs.version`: exact, prefix and range
+ * comparisons as text on both stores.
+ */
+export const ECS_KEYWORD_FIELDS = [
+  'http.request.method',
+  'http.request.referrer',
+  'http.version',
+  'url.original',
+  'user_agent.original',
+  'user.name',
+  'source.address',
+  'log.source.address',
+  'sender_timestamp',
+  'ecs.version',
+] as const;
+
+/** An access line's numbers: compared as numbers on both stores (`status>=500`). */
+export const ECS_NUMBER_FIELDS = ['http.response.status_code', 'http.response.body.bytes'] as const;
+
 /** Field paths the embedded store can filter on (`<...>` stands for any key). */
 export const KNOWN_FIELDS: readonly string[] = [
   '@timestamp',
@@ -59,5 +80,17 @@ export const KNOWN_FIELDS: readonly string[] = [
   'compose.project',
   'compose.service',
   'compose.container_number',
+  ...ECS_NUMBER_FIELDS,
+  ...ECS_KEYWORD_FIELDS,
   'fields.<path>',
 ];
+
+/**
+ * Fields holding canonical timestamps: the parser canonicalizes their values, so comparing as
+ * text is comparing times, and a histogram refuses to split by them (a group per event).
+ */
+export const TIMESTAMP_FIELDS: ReadonlySet<string> = new Set([
+  '@timestamp',
+  'event.ingested',
+  'sender_timestamp',
+]);

@@ -20,6 +20,7 @@
 import { severityOfWord } from '../core/severity-words.js';
 import { toCanonicalTimestamp } from '../core/timestamp.js';
 import { type FieldOp, type QueryNode, QuerySyntaxError } from './ast.js';
+import { TIMESTAMP_FIELDS } from './fields.js';
 
 /** Longer queries are refused: they are never typed by hand and only cost parse time. */
 export const MAX_QUERY_LENGTH = 8192;
@@ -36,10 +37,10 @@ const SHORT_FIELDS: ReadonlyMap<string, string> = new Map([
   ['stream', 'stream'],
   ['host', 'host.name'],
   ['app', 'log.syslog.appname'],
+  // An access line's (DESIGN.md: `status >= 500`). Neither names a field of its own.
+  ['status', 'http.response.status_code'],
+  ['method', 'http.request.method'],
 ]);
-
-/** Fields holding timestamps: their values are canonicalized so string comparison is time order. */
-const TIMESTAMP_FIELDS: ReadonlySet<string> = new Set(['@timestamp', 'event.ingested']);
 
 type Comparison = Exclude<FieldOp, 'prefix'>;
 
@@ -63,7 +64,7 @@ type Token =
       kind: 'field';
       pos: number;
       name: string;
-      /** The text from the name through the operator, e.g. `service:` or `level>=`, for messages. */
+      /** The name and the operator without spaces between, e.g. `service:` or `level>=`, for messages. */
       head: string;
       op: Comparison;
       value: string;
@@ -180,9 +181,18 @@ function scanBare(text: string, start: number): number {
   return i;
 }
 
-/** Reads the operator and value of a field term whose path ends at `nameEnd`. */
-function readField(text: string, start: number, nameEnd: number): { token: Token; end: number } {
-  let i = nameEnd;
+/**
+ * Reads the operator and value of a field term whose path ends at `nameEnd` and whose operator
+ * starts at `opStart` (after spaces, in `status >= 500`). Spaces after the operator are allowed
+ * too (`service: web`), as DESIGN.md and Kibana's KQL allow them.
+ */
+function readField(
+  text: string,
+  start: number,
+  nameEnd: number,
+  opStart: number,
+): { token: Token; end: number } {
+  let i = opStart;
   if (text.charCodeAt(i) === CH_COLON) i++;
   let op: Comparison = 'eq';
   const c = text.charCodeAt(i);
@@ -191,10 +201,12 @@ function readField(text: string, start: number, nameEnd: number): { token: Token
     op = c === CH_GT ? (orEqual ? 'gte' : 'gt') : orEqual ? 'lte' : 'lt';
     i += orEqual ? 2 : 1;
   }
-  const head = text.slice(start, i);
   const name = text.slice(start, nameEnd);
+  // As written without the spaces, for messages: `status>=`, `service:`.
+  const head = name + text.slice(opStart, i);
+  while (i < text.length && isSpace(text.charCodeAt(i))) i++;
   const first = text.charCodeAt(i);
-  if (i >= text.length || isSpace(first) || first === CH_RPAREN) {
+  if (i >= text.length || first === CH_RPAREN) {
     throw new QuerySyntaxError(`missing value after '${head}'`, i);
   }
   if (first === CH_LPAREN) {
@@ -218,10 +230,26 @@ function readField(text: string, start: number, nameEnd: number): { token: Token
   return { token: { kind: 'field', pos: start, name, head, op, value, valuePos: i, quoted }, end };
 }
 
+/**
+ * Where an operator starts after the spaces that follow a field path (`status >= 500`,
+ * `service : web`), or -1. The keywords are never field names: `a AND :x` stays as it was.
+ */
+function operatorAfterSpaces(text: string, start: number, nameEnd: number): number {
+  let j = nameEnd;
+  while (j < text.length && isSpace(text.charCodeAt(j))) j++;
+  if (j === nameEnd || j >= text.length || !isOperatorAt(text, j)) return -1;
+  const name = text.slice(start, nameEnd);
+  return name === 'AND' || name === 'OR' || name === 'NOT' ? -1 : j;
+}
+
 /** Reads the term (field, keyword or word) that starts at `start`, a non-delimiter. */
 function readTerm(text: string, start: number): { token: Token; end: number } {
   const nameEnd = scanFieldPath(text, start);
-  if (nameEnd > start && isOperatorAt(text, nameEnd)) return readField(text, start, nameEnd);
+  if (nameEnd > start) {
+    if (isOperatorAt(text, nameEnd)) return readField(text, start, nameEnd, nameEnd);
+    const opStart = operatorAfterSpaces(text, start, nameEnd);
+    if (opStart > 0) return readField(text, start, nameEnd, opStart);
+  }
   const end = scanBare(text, start);
   const value = text.slice(start, end);
   // Keywords are uppercase only, so `and`/`or` in a message stay searchable as words.

@@ -1,8 +1,9 @@
+import { ECS_VERSION } from '../core/ecs.js';
 import { LogwharfError } from '../core/errors.js';
 import { FACILITY_NAMES, SEVERITY_NAMES } from '../core/event.js';
 import { severityOfWord } from '../core/severity-words.js';
 import type { FieldOp, QueryNode } from './ast.js';
-import { FieldValueError, UnknownFieldError } from './fields.js';
+import { FieldValueError, TIMESTAMP_FIELDS, UnknownFieldError } from './fields.js';
 
 /**
  * QueryNode -> SQL WHERE fragment for one day file of the embedded store (schema in
@@ -40,11 +41,22 @@ const EVENT_TEXT: Record<string, string> = {
   'log.syslog.appname': 'events.sl_appname',
   'log.syslog.procid': 'events.sl_procid',
   'log.syslog.msgid': 'events.sl_msgid',
+  'http.request.method': 'events.http_method',
+  'http.request.referrer': 'events.http_referrer',
+  'http.version': 'events.http_version',
+  'url.original': 'events.url_original',
+  'user_agent.original': 'events.user_agent',
+  'user.name': 'events.user_name',
+  'source.address': 'events.source_address',
+  'log.source.address': 'events.log_source_address',
+  sender_timestamp: 'events.sender_ts',
 };
 
 const EVENT_INT: Record<string, string> = {
   'log.syslog.severity.code': 'events.severity',
   'log.syslog.facility.code': 'events.facility',
+  'http.response.status_code': 'events.http_status',
+  'http.response.body.bytes': 'events.http_bytes',
 };
 
 /** Free text columns: `message:x` is a case-sensitive substring match (a grep), not FTS. */
@@ -173,6 +185,8 @@ function translateField(field: string, op: FieldOp, value: string, params: SqlPa
     return severityByName(field, op, value, params);
   }
   if (field === 'log.syslog.facility.name') return facilityByName(field, op, value, params);
+  // The same on every event (core/ecs.ts), so a constant: `? = ?`.
+  if (field === 'ecs.version') return keyword('?', op, value, params, [ECS_VERSION]);
   if (field === 'log.flags') {
     return `EXISTS (SELECT 1 FROM json_each(events.flags) WHERE ${keyword('value', op, value, params)})`;
   }
@@ -395,7 +409,7 @@ export interface SqlGroupKey {
  * event, so an event would count more than once), timestamps and free text (a group per event).
  */
 export function toSqlGroupKey(field: string): SqlGroupKey {
-  if (field === '@timestamp' || field === 'event.ingested' || EVENT_FREE_TEXT[field]) {
+  if (TIMESTAMP_FIELDS.has(field) || EVENT_FREE_TEXT[field]) {
     throw new LogwharfError(
       'LOGWHARF_ERR_QUERY',
       `histogram: cannot split by '${field}' (${EVENT_FREE_TEXT[field] ? 'free text' : 'a timestamp'}); ` +
@@ -404,6 +418,7 @@ export function toSqlGroupKey(field: string): SqlGroupKey {
   }
   const col = EVENT_TEXT[field] ?? EVENT_INT[field];
   if (col) return { expr: col, params: [] };
+  if (field === 'ecs.version') return { expr: '?', params: [ECS_VERSION] };
   if (field === 'log.level' || field === 'log.syslog.severity.name') {
     return { expr: 'events.severity', params: [], names: SEVERITY_NAMES };
   }

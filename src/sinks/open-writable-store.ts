@@ -40,7 +40,14 @@ export async function openWritableStore(config: Config, log: Logger): Promise<Wr
       }),
     };
   }
-  const store = await openEmbeddedStore({ dataDir: config.data_dir });
+  const store = await openEmbeddedStore({
+    dataDir: config.data_dir,
+    onUpgradeFailed: (file, error) =>
+      log.warn(
+        { file, error },
+        'could not migrate a day file to the current schema; searches of its day fail',
+      ),
+  });
   const deadLetters = await DeadLetterStore.open(config.data_dir);
   return {
     kind: 'embedded',

@@ -3,6 +3,7 @@ import type { PipelineCounters } from '../pipeline/pipeline.js';
 import type { ElasticsearchWriterCounters } from '../sinks/elasticsearch/writer.js';
 import type { SyslogForwarderCounters } from '../sinks/syslog/forwarder.js';
 import type { SyslogCounters } from '../sources/syslog/source.js';
+import type { SenderTimeCounters } from '../transforms/sender-time.js';
 import { type MetricFamily, single } from './metrics.js';
 import { sinkFamilies } from './sink-metrics.js';
 import { dockerEngineFamilies, sourceFamilies } from './source-metrics.js';
@@ -10,6 +11,8 @@ import { dockerEngineFamilies, sourceFamilies } from './source-metrics.js';
 /** What the service's parts expose for `GET /metrics`; absent parts are simply left out. */
 export interface MetricSources {
   pipeline: { counters: PipelineCounters; queued: number };
+  /** Sender times replaced by the receive time (transforms.sender_time). */
+  senderTime: SenderTimeCounters;
   sources: () => SourceStatus[];
   /** The Docker source's engine connection (DockerSource.engine), when the Docker source is on. */
   docker?: () => DockerEngineStatus;
@@ -48,6 +51,17 @@ export function collectServiceMetrics(m: MetricSources): MetricFamily[] {
       'gauge',
       m.pipeline.queued,
     ),
+    {
+      name: 'logwharf_events_timestamp_replaced_total',
+      help:
+        "Events stored under their receive time because the sender's own time lay outside transforms.sender_time " +
+        '(direction: past or future); the claimed time is kept in sender_timestamp, the event flagged clock_skew.',
+      type: 'counter',
+      samples: Object.entries(m.senderTime).flatMap(([dataset, c]) => [
+        { labels: { dataset, direction: 'past' }, value: c.past },
+        { labels: { dataset, direction: 'future' }, value: c.future },
+      ]),
+    },
     // A gauge: the count of what the files hold, read again at start (it falls if they are removed).
     single(
       'logwharf_dead_letter_events',

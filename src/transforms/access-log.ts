@@ -6,6 +6,9 @@
  *   [vhost[:port] ]addr[, addr...] - user [07/Dec/2016:11:05:07 +0100] "GET /p HTTP/1.1" 200 571
  *       [ "referer" "agent" [ "x-forwarded-for" ]] [anything else, ignored]
  *
+ * The facts go to `AccessLog` (ECS `http.*`, `url.original`, `source.address`, ...), the rest
+ * to `AccessLogExtras` (`fields.*`).
+ *
  * Pure, and cheap when the line is something else: everything up to the `[time]` is checked on
  * character codes before anything is allocated, so a plain line costs one `indexOf(' - ')`.
  *
@@ -13,33 +16,30 @@
  * not a report of a failure, and Filebeat keeps these at info too. The stream's default applies.
  */
 
+import type { AccessLog } from '../core/event.js';
 import { isDigit, isDigits, readAddresses } from './access-log-client.js';
 
-/** The `fields.*` of an access line. Absent keys were `-` (not sent) or not in the format. */
-export type AccessLogFields = {
-  /** The client: the remote address, or for a chain the first public IP in it (else its first entry). */
-  client: string;
+/**
+ * What an access line holds beyond the ECS facts (`AccessLog`), kept under `fields.*`: ECS has
+ * no field for a proxy chain, a virtual host in front of the address, or a request line that is
+ * not `METHOD TARGET PROTOCOL`.
+ */
+export type AccessLogExtras = {
   /** Every address, in order, when the server logged a chain (`10.0.0.2, 10.0.0.1, 127.0.0.1`). */
   client_chain?: string[];
   /** A virtual host written before the address (Apache `vhost_combined`, nginx `$host ...`). */
   vhost?: string;
   vhost_port?: number;
-  user?: string;
-  method?: string;
-  path?: string;
-  protocol?: string;
-  /** The request line as written, only when it is not `METHOD PATH PROTOCOL` (`-`, empty, TLS bytes). */
+  /** The request line as written, only when it is not `METHOD TARGET PROTOCOL` (`-`, empty, TLS bytes). */
   request?: string;
-  status: number;
-  /** Body bytes sent; Apache's `-` (nothing sent) is 0. */
-  bytes: number;
-  referer?: string;
-  agent?: string;
+  /** nginx's trailing `"$http_x_forwarded_for"`. */
   forwarded_for?: string;
 };
 
 export interface AccessLogParse {
-  fields: AccessLogFields;
+  access: AccessLog;
+  /** Absent when the line has none of them (the usual case). */
+  extras?: AccessLogExtras;
   /** The line's own time as written (`07/Dec/2016:11:05:07 +0100`), not normalised. */
   timestamp: string;
   format: 'access';
@@ -92,29 +92,32 @@ export function parseAccessLog(text: string): AccessLogParse | undefined {
   if (i < n && text.charCodeAt(i) !== SPACE) return undefined;
 
   const dash = dashAt;
-  const fields = addresses(text, dash);
-  if (fields === undefined) return undefined;
+  const parse = addresses(text, dash, text.slice(t, t + TIME_LENGTH));
+  if (parse === undefined) return undefined;
+  const access = parse.access;
   const user = text.slice(dash + 3, t - 2);
-  if (user !== '-' && user !== '') fields.user = user;
-  splitRequest(request, fields);
-  fields.status = status;
-  fields.bytes = bytes;
+  if (user !== '-' && user !== '') access.user = user;
+  splitRequest(request, parse);
+  access.status = status;
+  access.bytes = bytes;
 
   // Combined: ` "referer" "agent"`, and nginx setups often add ` "$http_x_forwarded_for"`.
   // Whatever follows (timings, upstream addresses) is left in the message, not parsed.
-  const referer = quotedAfterSpace(text, i);
-  if (referer !== undefined) {
+  const referrer = quotedAfterSpace(text, i);
+  if (referrer !== undefined) {
     i = quotedEnd;
-    if (referer !== '-') fields.referer = referer;
+    if (referrer !== '-') access.referrer = referrer;
     const agent = quotedAfterSpace(text, i);
     if (agent !== undefined) {
       i = quotedEnd;
-      if (agent !== '-') fields.agent = agent;
+      if (agent !== '-') access.agent = agent;
       const forwarded = quotedAfterSpace(text, i);
-      if (forwarded !== undefined && forwarded !== '-' && forwarded !== '') fields.forwarded_for = forwarded;
+      if (forwarded !== undefined && forwarded !== '-' && forwarded !== '') {
+        parse.extras = { ...parse.extras, forwarded_for: forwarded };
+      }
     }
   }
-  return { fields, timestamp: text.slice(t, t + TIME_LENGTH), format: 'access' };
+  return parse;
 }
 
 /** Set by timeStart: where ` - ` (the ident) is. */
@@ -163,33 +166,49 @@ function isAccessTime(text: string, t: number): boolean {
 
 // ---- the addresses before ` - ` -------------------------------------------------------------
 
-/** The client, and for a chain or a virtual host what access-log-client.ts makes of them. */
-function addresses(text: string, end: number): AccessLogFields | undefined {
+/**
+ * The client, and for a chain or a virtual host what access-log-client.ts makes of them: the
+ * parse to fill in, with status and bytes at 0 until read.
+ */
+function addresses(text: string, end: number, timestamp: string): AccessLogParse | undefined {
   // The usual case, one address and nothing else: no groups to build.
   let k = 0;
   while (k < end && !isGroupChar(text.charCodeAt(k))) k++;
-  if (k === end) return { client: text.slice(0, end), status: 0, bytes: 0 };
+  if (k === end) return newParse(text.slice(0, end), timestamp);
   const a = readAddresses(text, end);
   if (a === undefined) return undefined;
-  const fields: AccessLogFields = { client: a.client, status: 0, bytes: 0 };
-  if (a.chain.length > 1) fields.client_chain = a.chain;
-  if (a.vhost !== undefined) fields.vhost = a.vhost;
-  if (a.vhostPort !== undefined) fields.vhost_port = a.vhostPort;
-  return fields;
+  const parse = newParse(a.client, timestamp);
+  if (a.chain.length > 1 || a.vhost !== undefined) {
+    const extras: AccessLogExtras = {};
+    if (a.chain.length > 1) extras.client_chain = a.chain;
+    if (a.vhost !== undefined) extras.vhost = a.vhost;
+    if (a.vhostPort !== undefined) extras.vhost_port = a.vhostPort;
+    parse.extras = extras;
+  }
+  return parse;
+}
+
+function newParse(client: string, timestamp: string): AccessLogParse {
+  return { access: { client, status: 0, bytes: 0 }, timestamp, format: 'access' };
 }
 
 // ---- the request line -----------------------------------------------------------------------
 
-/** `METHOD PATH PROTOCOL` into three fields; anything else whole into `request`. */
-function splitRequest(request: string, fields: AccessLogFields): void {
+/**
+ * `METHOD TARGET PROTOCOL` into method, url and version (`HTTP/1.1` -> `1.1`, as ECS and
+ * Filebeat write http.version; another protocol stays whole: `RTSP/1.0`); anything else whole
+ * into the extra `request`.
+ */
+function splitRequest(request: string, parse: AccessLogParse): void {
   const s1 = request.indexOf(' ');
   const s2 = request.lastIndexOf(' ');
   if (s1 > 0 && s2 > s1 + 1 && isMethod(request, s1) && isProtocol(request, s2 + 1)) {
-    fields.method = request.slice(0, s1);
-    fields.path = request.slice(s1 + 1, s2);
-    fields.protocol = request.slice(s2 + 1);
+    const a = parse.access;
+    a.method = request.slice(0, s1);
+    a.url = request.slice(s1 + 1, s2);
+    a.version = request.startsWith('HTTP/', s2 + 1) ? request.slice(s2 + 6) : request.slice(s2 + 1);
   } else {
-    fields.request = request;
+    parse.extras = { ...parse.extras, request };
   }
 }
 

@@ -8,6 +8,7 @@
  * allocating anything. Only a line that starts with `{` and ends with `}` reaches JSON.parse.
  */
 
+import type { AccessLog } from '../core/event.js';
 import { parseAccessLog } from './access-log.js';
 import { leadingLevel } from './level-keyword.js';
 import { facilityFromPri, severityFromLevel, severityFromPri } from './severity.js';
@@ -19,8 +20,13 @@ export interface ParsedBody {
   severity?: number;
   /** Syslog facility code 0..23, from a `<PRI>` of 8 or more. */
   facility?: number;
-  /** `fields.*`: the whole JSON object (nested values kept), or the logfmt pairs (values as strings). */
+  /**
+   * `fields.*`: the whole JSON object (nested values kept), the logfmt pairs (values as strings),
+   * or what an access line holds beyond `access` (a proxy chain, a virtual host).
+   */
   fields?: Record<string, unknown>;
+  /** An access line's facts, under their ECS names (`http.*`, `url.original`, `source.address`...). */
+  access?: AccessLog;
   /** The line's own time field as written (`@timestamp`, `timestamp`, `time`, `ts`), not normalised. */
   timestamp?: string;
   /** Which form was recognised. */
@@ -47,7 +53,11 @@ export function parseBody(text: string): ParsedBody | undefined {
   }
   // nginx/Apache access records; the check stops at the first character that does not fit.
   const access = parseAccessLog(text);
-  if (access !== undefined) return { fields: access.fields, timestamp: access.timestamp, format: 'access' };
+  if (access !== undefined) {
+    const out: ParsedBody = { access: access.access, timestamp: access.timestamp, format: 'access' };
+    if (access.extras !== undefined) out.fields = access.extras;
+    return out;
+  }
   const severity = leadingLevel(text);
   return severity === undefined ? undefined : { severity, format: 'keyword' };
 }

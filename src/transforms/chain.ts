@@ -1,14 +1,18 @@
 import type { TransformsConfig } from '../config/schema.js';
+import { parseDuration } from '../core/duration.js';
 import type { LogEvent } from '../core/event.js';
 import { parseSyslog } from '../sources/syslog/parse.js';
 import { type ParsedBody, parseBody, parseJsonBody, parseLogfmtBody } from './body.js';
 import { ContainerProfiles, type ParserMode } from './container-profile.js';
 import { compileRedactor, type Redactor } from './redact.js';
 import { sanitizeMessage } from './sanitize.js';
+import { newSenderTimeCounters, type SenderTimeCounters, senderTimeStep } from './sender-time.js';
 
 export interface TransformOptions {
   config: TransformsConfig;
   log: { warn(obj: object, msg: string): void };
+  /** Where replaced sender times are counted; the service keeps one across reloads for /metrics. */
+  senderTime?: SenderTimeCounters;
 }
 
 /**
@@ -18,6 +22,7 @@ export interface TransformOptions {
  *   decode (sanitize: ANSI codes, control characters)
  *   -> parse (per container: auto | json | logfmt | syslog | none; syslog messages: their body)
  *   -> tag (log.syslog.appname from a Docker-style template)
+ *   -> sender time (a syslog header's time outside transforms.sender_time: the receive time)
  *   -> redact (built-in and configured rules, on everything that is stored or forwarded)
  *
  * A level found in a container line overrides the stream's default (stdout info, stderr err);
@@ -29,10 +34,18 @@ export function createTransform(opts: TransformOptions): (events: LogEvent[]) =>
   const profiles = new ContainerProfiles(opts.config, opts.log);
   // Validated at config load (config/semantic.ts), so this does not throw here.
   const redactor: Redactor | null = compileRedactor(opts.config.redact);
+  const senderTime = senderTimeStep(
+    {
+      maxAgeMs: parseDuration(opts.config.sender_time.max_age),
+      maxAheadMs: parseDuration(opts.config.sender_time.max_ahead),
+    },
+    opts.senderTime ?? newSenderTimeCounters(),
+  );
   return (events) => {
     const now = new Date();
     for (const e of events) {
       transformEvent(e, profiles, now);
+      senderTime(e);
       redactor?.redactEvent(e);
     }
   };
@@ -76,6 +89,7 @@ function applyBody(e: LogEvent, parsed: ParsedBody, text: string, levelWins: boo
     if (parsed.facility !== undefined) e.facility = parsed.facility;
   }
   if (parsed.fields !== undefined) e.fields = parsed.fields;
+  if (parsed.access !== undefined) e.access = parsed.access;
   return parsed.message ?? text;
 }
 

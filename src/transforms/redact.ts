@@ -5,7 +5,8 @@
  *
  * Built-in rules (redact-rules.ts) run first, in the order of BUILTIN_REDACTIONS, then the
  * user's rules in the order configured; each rule runs on the output of the one before.
- * An event's `message`, `original`, every string inside `fields` (keys kept) and the values of
+ * An event's `message`, `original`, the texts of an access line (`url.original`, referrer, user
+ * agent, user), every string inside `fields` (keys kept) and the values of
  * `syslog.structuredData` are redacted; a field or structured-data parameter whose key names a
  * secret (`password`, `db_pass`, `apiKey`, `aws_secret_access_key`...) has its whole value
  * replaced, whatever the value looks like.
@@ -18,13 +19,16 @@
 
 import { editDistance, formatPath, type RawProblem } from '../config/problems.js';
 import { LogwharfError } from '../core/errors.js';
-import type { LogEvent } from '../core/event.js';
+import type { AccessLog, LogEvent } from '../core/event.js';
 import { KEY_AWS_SECRET, KEY_NONE, KEY_PASSWORD, keyKind } from './redact-pairs.js';
 import { canMatchEmpty, expand, type Part, parseReplacement } from './redact-pattern.js';
 import { BUILTIN_REDACTIONS, type BuiltinRedaction, FINDERS, HINTS } from './redact-rules.js';
 import type { Finder, Span } from './redact-scan.js';
 
 export { BUILTIN_REDACTIONS } from './redact-rules.js';
+
+/** The free texts of an access line (the method, version and numbers cannot hold a secret; the client is an address). */
+const ACCESS_TEXTS = ['url', 'referrer', 'agent', 'user'] as const;
 
 export interface RedactRuleConfig {
   name: string;
@@ -204,6 +208,7 @@ class RuleRedactor implements Redactor {
         this.touched = true;
       }
     }
+    if (e.access !== undefined) this.redactAccess(e.access);
     if (e.fields !== undefined) this.walk(e.fields, 0);
     const sd = e.syslog?.structuredData;
     if (sd !== undefined) {
@@ -213,6 +218,19 @@ class RuleRedactor implements Redactor {
       }
     }
     return this.touched;
+  }
+
+  /** The texts of an access line that can carry a secret: `?token=` in a URL, a password in a referrer. */
+  private redactAccess(a: AccessLog): void {
+    for (const key of ACCESS_TEXTS) {
+      const v = a[key];
+      if (v === undefined) continue;
+      const r = this.redactText(v);
+      if (r !== v) {
+        a[key] = r;
+        this.touched = true;
+      }
+    }
   }
 
   private applyFinder(find: Finder, rule: Rule, s: string): string {

@@ -65,6 +65,16 @@ export function queryEvents(ts: (n: number) => string, ingested: string): LogEve
       container: web1,
       service: 'web',
       fields: { status: 200, http: { method: 'GET' }, user: 'alice' },
+      access: {
+        client: '198.51.100.7',
+        user: 'alice',
+        method: 'GET',
+        url: '/api/v1/users',
+        version: '1.1',
+        status: 200,
+        bytes: 512,
+        agent: 'curl/8.5.0',
+      },
     },
     {
       ...base,
@@ -76,6 +86,16 @@ export function queryEvents(ts: (n: number) => string, ingested: string): LogEve
       container: web2,
       service: 'web',
       fields: { status: 503, 'http.method': 'POST', duration_ms: '1500', ok: false },
+      // More bytes than a 32-bit integer holds: http.response.body.bytes is a long.
+      access: {
+        client: '10.0.0.9',
+        method: 'POST',
+        url: '/api/v1/orders?id=7',
+        version: '2.0',
+        status: 503,
+        bytes: 3_000_000_000,
+        referrer: 'https://shop.example/cart',
+      },
     },
     {
       ...base,
@@ -100,6 +120,9 @@ export function queryEvents(ts: (n: number) => string, ingested: string): LogEve
       facility: 4,
       host: 'router',
       service: 'sshd',
+      // The header names `router`; the socket saw 10.0.0.1. Its clock said 1999.
+      senderAddress: '10.0.0.1',
+      senderTimestamp: '1999-12-31T23:59:59.000000000Z',
       syslog: {
         hostname: 'router',
         appname: 'sshd',
@@ -124,3 +147,41 @@ export function queryEvents(ts: (n: number) => string, ingested: string): LogEve
     },
   ];
 }
+
+/**
+ * Queries on the ECS fields of an access line and of a syslog sender, with the events of
+ * `queryEvents` each finds: the same answer is expected from both stores (none of these
+ * matches an event the Elasticsearch tests add).
+ */
+export const ECS_FIELD_QUERIES: [query: string, ids: string[]][] = [
+  ['status>=500', ['e2']],
+  ['status >= 500', ['e2']],
+  ['status:503', ['e2']],
+  ['status<300', ['e1']],
+  ['status:5*', ['e2']],
+  ['http.response.status_code>=500', ['e2']],
+  ['http.response.status_code:200', ['e1']],
+  ['http.response.body.bytes>2147483647', ['e2']],
+  ['http.response.body.bytes:3000000000', ['e2']],
+  ['http.response.body.bytes<1000', ['e1']],
+  ['http.response.body.bytes:5*', ['e1']],
+  ['method:POST', ['e2']],
+  ['method:post', []],
+  ['http.request.method:GET', ['e1']],
+  ['url.original:/api/v1/users', ['e1']],
+  ['url.original:/api/v1/*', ['e1', 'e2']],
+  ['url.original:/api/v1/orders?id=7', ['e2']],
+  ['url.original</api/v1/p', ['e2']],
+  ['http.version:2.0', ['e2']],
+  ['http.request.referrer:https*', ['e2']],
+  ['user_agent.original:curl*', ['e1']],
+  ['user.name:alice', ['e1']],
+  ['source.address:198.51.100.7', ['e1']],
+  ['source.address:10.*', ['e2']],
+  ['log.source.address:10.0.0.1', ['e4']],
+  ['host:router log.source.address:10.*', ['e4']],
+  ['sender_timestamp<2000-01-01T00:00:00Z', ['e4']],
+  ['sender_timestamp:1999-12-31T23:59:59Z', ['e4']],
+  ['sender_timestamp:*', ['e4']],
+  ['service:web status>=500', ['e2']],
+];

@@ -14,7 +14,13 @@ export interface SyslogLogwharf extends RunningLogwharf {
  */
 export async function startSyslogLogwharf(
   dir: string,
-  opts: { udp?: boolean; tls?: { pki: TestPki; mutual?: boolean }; maxMessageBytes?: number } = {},
+  opts: {
+    udp?: boolean;
+    tls?: { pki: TestPki; mutual?: boolean };
+    maxMessageBytes?: number;
+    /** More top-level YAML, e.g. a `store:` section (the embedded store otherwise). */
+    more?: string;
+  } = {},
 ): Promise<SyslogLogwharf> {
   const tls = opts.tls
     ? `    tls:
@@ -34,7 +40,7 @@ ${opts.tls.mutual ? `      ca: ${opts.tls.pki.ca}\n` : ''}`
     tcp: 127.0.0.1:0
 ${opts.maxMessageBytes ? `    max_message_bytes: ${opts.maxMessageBytes}\n` : ''}${tls}pipeline:
   flush_interval: 20ms
-`,
+${opts.more ?? ''}`,
   );
   const port = (a: string | undefined) => (a === undefined ? undefined : Number(a.split(':').pop()));
   const bound = lw.service.syslogAddresses;

@@ -111,18 +111,23 @@ describe('labels, parsing and redaction through the engine', () => {
     expect(e!.log.syslog.appname).toBe(e!.container.name);
   });
 
-  it('an nginx/Apache access line becomes fields', async () => {
+  it('an nginx/Apache access line gets its ECS fields, searchable by their names', async () => {
     const [e] = await eventsOf('access', 1);
-    expect(e!.fields).toMatchObject({
-      client: '10.1.2.3',
-      user: 'alice',
-      method: 'POST',
-      path: '/login',
-      status: 401,
-      bytes: 17,
-      agent: 'curl/8.5.0',
+    expect(e!.http).toEqual({
+      request: { method: 'POST' },
+      response: { status_code: 401, body: { bytes: 17 } },
+      version: '1.1',
     });
-    expect((await lw.api.search({ q: 'fields.status:401 fields.method:POST' })).events).toHaveLength(1);
+    expect(e!.url).toEqual({ original: '/login' });
+    expect(e!.source).toEqual({ address: '10.1.2.3' });
+    expect(e!.user).toEqual({ name: 'alice' });
+    expect(e!.user_agent).toEqual({ original: 'curl/8.5.0' });
+    expect(e!.fields).toBeUndefined();
+    expect(e!.ecs.version).toMatch(/^8\./);
+    expect((await lw.api.search({ q: 'status >= 400 method:POST url.original:/login' })).events).toHaveLength(
+      1,
+    );
+    expect((await lw.api.search({ q: 'status>=500 method:POST' })).events).toHaveLength(0);
   });
 
   it('secrets are redacted in what is stored; the rest of the line stays searchable', async () => {

@@ -9,6 +9,7 @@ import { toEcs } from '../../src/core/ecs.js';
 import type { ContainerInfo, LogEvent } from '../../src/core/event.js';
 import type { HistogramRequest, HistogramResult, SearchRequest } from '../../src/core/store.js';
 import type { QueryNode } from '../../src/query/ast.js';
+import { parseQuery } from '../../src/query/parser.js';
 import { type EmbeddedReader, openEmbeddedReader } from '../../src/sinks/embedded/reader.js';
 import { classify, openEmbeddedStore } from '../../src/sinks/embedded/writer.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -75,6 +76,67 @@ function ev(timestamp: string, over: Partial<LogEvent> = {}): LogEvent {
   };
 }
 
+/**
+ * A day file exactly as logwharf wrote it at schema version 1 (before the access-log, sender
+ * address and sender time columns), with one event in it. Kept here as written then, not taken
+ * from migrations.ts, so that the test keeps describing the files out there.
+ */
+function writeSchemaV1File(dataDir: string, day: string, id: string): void {
+  const dirPath = path.join(dataDir, 'store', 'default');
+  fs.mkdirSync(dirPath, { recursive: true });
+  const db = new Database(path.join(dirPath, `${day}.sqlite`));
+  db.pragma('page_size = 16384');
+  db.pragma('journal_mode = WAL');
+  db.exec(`
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE containers (
+  ref INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, name TEXT NOT NULL, image TEXT NOT NULL,
+  labels TEXT NOT NULL, compose_project TEXT, compose_service TEXT, compose_number INTEGER,
+  tty INTEGER NOT NULL
+);
+CREATE TABLE events (
+  rowid INTEGER PRIMARY KEY, id TEXT NOT NULL, ts TEXT NOT NULL, severity INTEGER NOT NULL,
+  facility INTEGER NOT NULL, dataset TEXT NOT NULL, stream TEXT, host TEXT NOT NULL, service TEXT,
+  container_ref INTEGER, sl_hostname TEXT, sl_appname TEXT, sl_procid TEXT, sl_msgid TEXT,
+  flags TEXT, ingested TEXT NOT NULL, message TEXT NOT NULL, sd TEXT, fields TEXT, original TEXT
+);
+CREATE UNIQUE INDEX events_ts_id ON events (ts, id);
+CREATE INDEX events_service_ts ON events (service, ts);
+CREATE INDEX events_container_ts ON events (container_ref, ts);
+CREATE INDEX events_severity_ts ON events (severity, ts);
+CREATE VIRTUAL TABLE events_fts USING fts5 (
+  message, content = 'events', content_rowid = 'rowid',
+  tokenize = 'unicode61 remove_diacritics 2', detail = full, columnsize = 0
+);
+INSERT INTO events_fts (events_fts, rank) VALUES ('automerge', 16);
+CREATE TRIGGER events_fts_delete AFTER DELETE ON events BEGIN
+  INSERT INTO events_fts (events_fts, rowid, message) VALUES ('delete', old.rowid, old.message);
+END;
+CREATE TRIGGER events_fts_update AFTER UPDATE OF message ON events BEGIN
+  INSERT INTO events_fts (events_fts, rowid, message) VALUES ('delete', old.rowid, old.message);
+  INSERT INTO events_fts (rowid, message) VALUES (new.rowid, new.message);
+END;
+`);
+  const put = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)');
+  put.run('day', day);
+  put.run('retention_class', 'default');
+  put.run('created', '2024-05-01T00:00:00.000Z');
+  put.run('schema_version', '1');
+  db.prepare(
+    `INSERT INTO events (id, ts, severity, facility, dataset, stream, host, service, container_ref,
+       sl_hostname, sl_appname, sl_procid, sl_msgid, flags, ingested, message, sd, fields, original)
+     VALUES (?, ?, 6, 3, 'docker', 'stdout', 'docker-1', 'web', NULL, NULL, NULL, NULL, NULL, NULL, ?, 'old line', NULL, ?, NULL)`,
+  ).run(
+    id,
+    `${day}T10:00:00.000000000Z`,
+    `${day}T10:00:01.000000000Z`,
+    JSON.stringify({ status: 503, method: 'GET' }),
+  );
+  db.exec('INSERT INTO events_fts (rowid, message) SELECT rowid, message FROM events');
+  db.pragma('user_version = 1');
+  db.close();
+}
+
 const at = (day: string, hms: string, nanos = 0) => `${day}T${hms}.${String(nanos).padStart(9, '0')}Z`;
 const ALL: QueryNode = { type: 'all' };
 const req = (over: Partial<SearchRequest> = {}): SearchRequest => ({
@@ -110,6 +172,23 @@ describe('embedded store', () => {
         fields: { level: 'error', msg: 'boom', status: 500, nested: { a: [1, 'two', null, true] } },
         flags: ['truncated', 'multiline'],
       }),
+      // An access line: its ECS facts, numbers as numbers (bytes beyond 32 bits), extras in fields.
+      ev(at('2024-05-01', '10:00:00', 200_000_000), {
+        message: '203.0.113.9 - alice [01/May/2024:10:00:00 +0000] "POST /login?next=%2F HTTP/2.0" 302 0',
+        access: {
+          client: '203.0.113.9',
+          user: 'alice',
+          method: 'POST',
+          url: '/login?next=%2F',
+          version: '2.0',
+          status: 302,
+          bytes: 5_000_000_000,
+          referrer: 'https://shop.example/',
+          agent: 'curl/8.5.0',
+        },
+        fields: { client_chain: ['10.0.0.2', '203.0.113.9'] },
+      }),
+      ev(at('2024-05-01', '10:00:00', 300_000_000), { access: { client: '::1', status: 408, bytes: 0 } }),
       ev(at('2024-05-01', '10:00:01'), {
         dataset: 'syslog',
         container: undefined,
@@ -128,6 +207,8 @@ describe('embedded store', () => {
           msgid: 'AUTH',
           structuredData: { origin: { ip: '10.0.0.1' }, 'meta@32473': { sequenceId: '1' } },
         },
+        senderAddress: '10.0.0.1',
+        senderTimestamp: '1999-12-31T23:59:59.000000000Z',
       }),
       // A container without compose labels, and no service.
       ev(at('2024-05-01', '10:00:02'), {
@@ -429,6 +510,39 @@ describe('embedded store', () => {
       status: 'rejected',
       reason: expect.stringMatching(/retention class/),
     });
+  });
+
+  it('migrates the day files an older logwharf wrote (schema 1) when the writer opens, rows kept and searchable', async () => {
+    const dir = await tempDir('lw-emb-');
+    const days = ['2024-04-29', '2024-04-30'];
+    for (const day of days) writeSchemaV1File(dir, day, `old-${day}`);
+    // Before the service has run once, a reader refuses them and says what to do.
+    const early = await reader(dir);
+    await expect(early.search(req())).rejects.toThrow(/start the logwharf service once to migrate it/);
+    await early.close();
+
+    const s = await store(dir);
+    for (const day of days) {
+      const db = new Database(path.join(dir, 'store', 'default', `${day}.sqlite`), { readonly: true });
+      expect(db.pragma('user_version', { simple: true })).toBe(2);
+      expect(db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get()).toBe('2');
+      db.close();
+    }
+    // The old rows read back as they were written (an access line's facts were fields then).
+    const old = await s.reader.search(req({ order: 'asc' }));
+    expect(idsOf(old.events)).toEqual(['old-2024-04-29', 'old-2024-04-30']);
+    expect(old.events[0]).toMatchObject({ fields: { status: 503, method: 'GET' }, message: 'old line' });
+    expect(old.events[0]).not.toHaveProperty('http');
+    const status = (q: string) => s.reader.search(req({ query: parseQuery(q) }));
+    expect(idsOf((await status('status>=500')).events)).toEqual([]);
+    expect(idsOf((await status('fields.status>=500')).events)).toEqual(['old-2024-04-30', 'old-2024-04-29']);
+    // New events go into the same (migrated) file, with the new fields.
+    const fresh = ev(at('2024-04-30', '12:00:00'), { access: { client: '10.0.0.1', status: 500, bytes: 1 } });
+    expect(await s.writer.write([fresh])).toEqual({ status: 'delivered' });
+    expect(idsOf((await status('status>=500')).events)).toEqual([fresh.id]);
+    // A reader in another process reads the migrated files.
+    const other = await reader(dir);
+    expect(idsOf((await other.search(req())).events)).toEqual([fresh.id, 'old-2024-04-30', 'old-2024-04-29']);
   });
 
   it('rejects writes to a day file of a newer schema, and readers refuse it', async () => {

@@ -1,6 +1,6 @@
 import type { Client } from '@elastic/elasticsearch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { toEcs } from '../../src/core/ecs.js';
+import { ECS_VERSION, toEcs } from '../../src/core/ecs.js';
 import type { ContainerInfo, LogEvent } from '../../src/core/event.js';
 import type { HistogramRequest, StoreReader } from '../../src/core/store.js';
 import type { QueryNode } from '../../src/query/ast.js';
@@ -8,7 +8,7 @@ import { parseQuery } from '../../src/query/parser.js';
 import { openElasticsearchReader } from '../../src/sinks/elasticsearch/reader.js';
 import { DEFAULT_CLASS, ensureTemplate, indexName } from '../../src/sinks/elasticsearch/template.js';
 import { deleteIndices, esClient, uniqueIndexPrefix } from '../helpers/elasticsearch.js';
-import { db1, queryEvents, web1, worker } from '../helpers/query-events.js';
+import { db1, ECS_FIELD_QUERIES, queryEvents, web1, worker } from '../helpers/query-events.js';
 
 /**
  * The Elasticsearch reader against a real cluster, with the real index template: what each
@@ -345,6 +345,59 @@ describe('fields.*', () => {
   });
 });
 
+describe('ECS fields of an access line and a syslog sender (the same answers as the embedded store)', () => {
+  it.each(ECS_FIELD_QUERIES)('%s', async (q, expected) => {
+    expect(await special(q)).toEqual(expected);
+  });
+
+  it('negations also match the events without the field', async () => {
+    expect(await special('-status>=500')).toEqual(['e1', 'e3', 'e4', 'e5', 'e6', 'e7', 'e8']);
+    expect(await special('-sender_timestamp:*')).toEqual(['e1', 'e2', 'e3', 'e5', 'e6', 'e7', 'e8']);
+  });
+
+  it('ecs.version is on every document', async () => {
+    expect(await all(`ecs.version:${ECS_VERSION}`)).toHaveLength(EVENTS.length);
+    expect(await all('ecs.version:1.0.0')).toEqual([]);
+  });
+
+  it('maps the ECS types: status and bytes long, the rest keywords, sender_timestamp a keyword', async () => {
+    const index = indexName(prefix, DEFAULT_CLASS, ts(DAY1, 1));
+    const got = await client.indices.getFieldMapping({
+      index,
+      fields: [
+        'http.*',
+        'url.original',
+        'source.address',
+        'user.name',
+        'user_agent.original',
+        'log.source.address',
+        'sender_timestamp',
+        'ecs.version',
+      ],
+    });
+    const types = Object.fromEntries(
+      Object.entries(got[index]!.mappings).map(([f, m]) => [
+        f,
+        (Object.values(m.mapping)[0] as { type: string }).type,
+      ]),
+    );
+    expect(types).toEqual({
+      'http.request.method': 'keyword',
+      'http.request.referrer': 'keyword',
+      'http.response.status_code': 'long',
+      'http.response.body.bytes': 'long',
+      'http.version': 'keyword',
+      'url.original': 'keyword',
+      'source.address': 'keyword',
+      'user.name': 'keyword',
+      'user_agent.original': 'keyword',
+      'log.source.address': 'keyword',
+      sender_timestamp: 'keyword',
+      'ecs.version': 'keyword',
+    });
+  });
+});
+
 describe('message as a field', () => {
   it('message:x is a phrase, not a case-sensitive substring', async () => {
     expect(await special('message:checkpoint')).toEqual(['e3']);
@@ -588,6 +641,8 @@ describe('histogram', () => {
     ['fields.status', 'fields.status', 2],
     ['compose.container_number', 'compose.container_number', 1],
     ['stream', 'stream', 5],
+    ['status', 'http.response.status_code', 1],
+    ['method', 'http.request.method', 2],
   ])('by %s: buckets, totals, top values, other and (none)', async (by, path, limit) => {
     const req: HistogramRequest = {
       query: parseQuery(''),

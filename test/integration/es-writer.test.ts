@@ -173,6 +173,8 @@ describe('Elasticsearch writer', () => {
     expect(mapping.dynamic).toBe('false');
     expect(mapping.properties?.['@timestamp']).toEqual({ type: 'date_nanos' });
     expect(mapping.properties?.fields).toMatchObject({ type: 'flattened' });
+    const template = (await es.indices.getIndexTemplate({ name: prefix })).index_templates[0]!;
+    expect(template.index_template._meta).toEqual({ managed_by: 'logwharf', template_version: 2 });
     // A dotted label key is one flattened key, searchable as such.
     const byLabel = await es.count({
       index: day1,
@@ -185,6 +187,63 @@ describe('Elasticsearch writer', () => {
     expect(s.writer.counters).toMatchObject({ indexed: 10_000, duplicates: 10_000, deadLettered: 0 });
     expect(await count(day1)).toBe(6000);
     expect(await count(day2)).toBe(4000);
+  });
+
+  it("adds this version's fields to indices an older template made, so today's index searches them at once", async () => {
+    const prefix = newPrefix();
+    const today = `${prefix}-default-2026.03.01`;
+    // As the template of version 1 mapped it: no http.*, url.*, source.*, log.source, ecs.
+    await es.indices.create({
+      index: today,
+      settings: { number_of_shards: 1, number_of_replicas: 0 },
+      mappings: {
+        dynamic: false,
+        properties: {
+          '@timestamp': { type: 'date_nanos' },
+          message: { type: 'text' },
+          log: { properties: { level: { type: 'keyword' }, flags: { type: 'keyword' } } },
+        },
+      },
+    });
+    const s = await open(config(prefix));
+    const mapping = (await es.indices.getMapping({ index: today }))[today]!.mappings.properties!;
+    expect(mapping.http).toMatchObject({
+      properties: { response: { properties: { status_code: { type: 'long' } } } },
+    });
+    expect(mapping.log).toMatchObject({
+      properties: { level: { type: 'keyword' }, source: { properties: { address: { type: 'keyword' } } } },
+    });
+    expect(mapping.ecs).toEqual({ properties: { version: { type: 'keyword', ignore_above: 8191 } } });
+    const [e] = events(1, '2026-03-01T10:00:00Z');
+    e!.access = { client: '10.0.0.1', method: 'GET', url: '/x', status: 503, bytes: 5_000_000_000 };
+    expect(await s.writer.write([e!])).toEqual({ status: 'delivered' });
+    await es.indices.refresh({ index: today });
+    const hits = await es.count({
+      index: today,
+      query: { range: { 'http.response.status_code': { gte: 500 } } },
+    });
+    expect(hits.count).toBe(1);
+    const big = await es.count({
+      index: today,
+      query: { range: { 'http.response.body.bytes': { gt: 2 ** 32 } } },
+    });
+    expect(big.count).toBe(1);
+  });
+
+  it('starts even when the existing indices cannot take the fields, and says so', async () => {
+    const prefix = newPrefix();
+    // Someone else's index under the prefix, with `http` a keyword: no mapping can add http.* to it.
+    await es.indices.create({
+      index: `${prefix}-default-2026.03.02`,
+      settings: { number_of_shards: 1, number_of_replicas: 0 },
+      mappings: { properties: { http: { type: 'keyword' } } },
+    });
+    const s = await open(config(prefix));
+    expect(s.warnings).toContain(
+      "could not add this version's fields to the existing indices; they are searchable from tomorrow's index on",
+    );
+    const [e] = events(1, '2026-03-03T10:00:00Z');
+    expect(await s.writer.write([e!])).toEqual({ status: 'delivered' });
   });
 
   it("dead-letters an event the cluster refuses for good, with the cluster's reason, and delivers the rest", async () => {

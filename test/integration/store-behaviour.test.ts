@@ -77,11 +77,25 @@ function events(): LogEvent[] {
         procid: String(100 + i),
         msgid: i % 2 ? 'AUTH' : 'KEX',
       };
+      e.senderAddress = `192.0.2.${i % 3}`;
+      if (i % 3 === 0) e.senderTimestamp = '1999-12-31T23:59:59.000000000Z';
     } else {
       e.container = c;
       e.stream = i % 3 === 0 ? 'stderr' : 'stdout';
       e.service = c.composeService!;
       e.fields = { status: String(i % 4 === 0 ? 502 : 200), user: i % 5 === 0 ? 'alice' : 'bob', ms: i };
+      if (c === web) {
+        const k = i / 2;
+        e.access = {
+          client: `198.51.100.${k % 5}`,
+          method: i % 3 === 0 ? 'POST' : 'GET',
+          url: `/cart/${k % 4}?page=${i}`,
+          version: '1.1',
+          status: [200, 502, 404, 304][k % 4]!,
+          bytes: i % 8 === 0 ? 5_000_000_000 + i : i * 100,
+          ...(i % 6 === 0 ? { agent: 'curl/8.5.0' } : {}),
+        };
+      }
     }
     if (i % 11 === 0) e.flags = ['multiline'];
     out.push(e);
@@ -114,6 +128,17 @@ const QUERIES = [
   'event.dataset:syslog',
   '(service:web OR service:worker) AND "timed out"',
   'compose.container_number:2',
+  'status>=500',
+  'status:5*',
+  'status < 400 service:web',
+  'method:POST',
+  'url.original:/cart/1*',
+  'http.response.body.bytes>3000000000',
+  'user_agent.original:curl*',
+  'source.address:198.51.100.3',
+  'log.source.address:192.0.2.1',
+  'sender_timestamp:*',
+  '-log.source.address:192.0.2.0',
 ];
 
 /** Known, explained differences: query -> reason. Empty means the stores agree on every query. */
@@ -216,7 +241,16 @@ describe('the same query, the same events, in the same order, on both stores', (
 });
 
 describe('histograms count the same on both stores', () => {
-  for (const by of ['log.level', 'service', 'fields.status', 'log.syslog.msgid']) {
+  for (const by of [
+    'log.level',
+    'service',
+    'fields.status',
+    'log.syslog.msgid',
+    'status',
+    'method',
+    'log.source.address',
+    'ecs.version',
+  ]) {
     it(`by ${by}`, async () => {
       const req = {
         query: parseQuery(''),

@@ -69,6 +69,8 @@ describe('util-linux logger', () => {
       expect(e.log.syslog.procid).toBeUndefined();
       expect(e.log.syslog.hostname).toBe(hostname());
       expect(e.host.name).toBe(hostname());
+      // The header names a host; the address is what the socket saw.
+      expect(e.log.source.address).toBe('127.0.0.1');
       expect(e.log.syslog.structured_data['order@32473']).toEqual({
         id: 'A-17',
         note: 'say "hi"',
@@ -94,6 +96,7 @@ describe('util-linux logger', () => {
       expect(e.log.syslog.appname).toBe('cron');
       expect(e.log.syslog.procid).toMatch(/^\d+$/);
       expect(e.host.name).toBe(hostname());
+      expect(e.log.source.address).toBe('127.0.0.1');
     });
   }
 });

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { type AccessLogFields, looksLikeAccessLog, parseAccessLog } from '../../src/transforms/access-log.js';
+import type { AccessLog } from '../../src/core/event.js';
+import { type AccessLogExtras, looksLikeAccessLog, parseAccessLog } from '../../src/transforms/access-log.js';
 import { chooseClient, isPublicIp, readAddresses } from '../../src/transforms/access-log-client.js';
 
 const fixture = (name: string): string[] =>
@@ -10,21 +11,18 @@ const fixture = (name: string): string[] =>
 
 const FIREFOX_49 = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10.12; rv:49.0) Gecko/20100101 Firefox/49.0';
 const FIREFOX_15 = 'Mozilla/5.0 (Windows NT 6.1; rv:15.0) Gecko/20120716 Firefox/15.0a2';
-const GET = (path: string) => ({ method: 'GET', path, protocol: 'HTTP/1.1' });
+const GET = (url: string) => ({ method: 'GET', url, version: '1.1' });
 
-/** Every line of the beats nginx access test log, in order: [timestamp, fields]. */
-const NGINX: [string, AccessLogFields][] = [
+/** What a line gives: the ECS facts, and the extras (fields.*) when there are any. */
+type Expected = [timestamp: string, access: AccessLog, extras?: AccessLogExtras];
+
+/** Every line of the beats nginx access test log, in order. */
+const NGINX: Expected[] = [
   [
     '07/Dec/2016:11:05:07 +0100',
-    {
-      // all private: the first entry is the client
-      client: '10.0.0.2',
-      client_chain: ['10.0.0.2', '10.0.0.1', '127.0.0.1'],
-      ...GET('/ocelot'),
-      status: 200,
-      bytes: 571,
-      agent: FIREFOX_49,
-    },
+    // all private: the first entry is the client
+    { client: '10.0.0.2', ...GET('/ocelot'), status: 200, bytes: 571, agent: FIREFOX_49 },
+    { client_chain: ['10.0.0.2', '10.0.0.1', '127.0.0.1'] },
   ],
   [
     '29/May/2017:19:02:48 +0000',
@@ -32,14 +30,9 @@ const NGINX: [string, AccessLogFields][] = [
   ],
   [
     '07/Dec/2016:11:05:07 +0100',
-    {
-      client: '85.181.35.98', // the first public address of the chain
-      client_chain: ['10.0.0.2', '10.0.0.1', '85.181.35.98'],
-      ...GET('/ocelot'),
-      status: 200,
-      bytes: 571,
-      agent: FIREFOX_49,
-    },
+    // the first public address of the chain
+    { client: '85.181.35.98', ...GET('/ocelot'), status: 200, bytes: 571, agent: FIREFOX_49 },
+    { client_chain: ['10.0.0.2', '10.0.0.1', '85.181.35.98'] },
   ],
   [
     '07/Dec/2016:11:05:07 +0100',
@@ -54,34 +47,34 @@ const NGINX: [string, AccessLogFields][] = [
   ],
   [
     '22/Jan/2016:13:18:29 +0000',
+    // a quoted X-Forwarded-For, then the peer: one chain, not a virtual host
     {
-      // a quoted X-Forwarded-For, then the peer: one chain, not a virtual host
       client: '199.96.1.1',
-      client_chain: ['10.5.102.222', '199.96.1.1', '204.246.1.1', '10.2.1.185'],
       ...GET('/assets/xxxx?q=100'),
       status: 200,
       bytes: 25507,
       agent: 'Amazon CloudFront',
     },
+    { client_chain: ['10.5.102.222', '199.96.1.1', '204.246.1.1', '10.2.1.185'] },
   ],
   [
     '30/Dec/2016:06:47:09 +0000',
     {
       client: '2a03:0000:10ff:f00f:0000:0000:0:8000',
-      client_chain: ['2a03:0000:10ff:f00f:0000:0000:0:8000', '10.225.192.17', '10.2.2.121'],
       ...GET('/test.html'),
       status: 404,
       bytes: 8571,
       agent:
         'Mozilla/5.0 (compatible; Facebot 1.0; https://developers.facebook.com/docs/sharing/webmasters/crawler)',
     },
+    { client_chain: ['2a03:0000:10ff:f00f:0000:0000:0:8000', '10.225.192.17', '10.2.2.121'] },
   ],
   // an empty request (a client that connected and sent nothing); agent `-` is left out
-  ['12/Apr/2018:09:48:40 +0200', { client: '127.0.0.1', request: '', status: 400, bytes: 0 }],
+  ['12/Apr/2018:09:48:40 +0200', { client: '127.0.0.1', status: 400, bytes: 0 }, { request: '' }],
 ];
 
 /** Every line of the beats Apache access test log, in order. */
-const APACHE: [string, AccessLogFields][] = [
+const APACHE: Expected[] = [
   // common format, IPv6 loopback
   ['26/Dec/2016:16:16:29 +0200', { client: '::1', ...GET('/favicon.ico'), status: 404, bytes: 209 }],
   [
@@ -95,7 +88,7 @@ const APACHE: [string, AccessLogFields][] = [
     },
   ],
   // a 408: request `-`, bytes `-`
-  ['26/Dec/2016:16:16:48 +0200', { client: '::1', request: '-', status: 408, bytes: 0 }],
+  ['26/Dec/2016:16:16:48 +0200', { client: '::1', status: 408, bytes: 0 }, { request: '-' }],
   [
     '29/May/2017:19:02:48 +0000',
     { client: '172.17.0.1', ...GET('/stringpatch'), status: 404, bytes: 612, agent: FIREFOX_15 },
@@ -105,21 +98,19 @@ const APACHE: [string, AccessLogFields][] = [
     '29/May/2017:19:02:48 +0000',
     { client: 'monitoring-server', ...GET('/status'), status: 200, bytes: 612, agent: FIREFOX_15 },
   ],
-  ['02/Feb/2019:05:38:45 +0100', { client: '127.0.0.1', request: '-', status: 408, bytes: 152 }],
+  ['02/Feb/2019:05:38:45 +0100', { client: '127.0.0.1', status: 408, bytes: 152 }, { request: '-' }],
   // vhost_combined without the port
   [
     '04/Jul/2019:09:20:46 +0200',
     {
       client: '123.123.123.123',
-      vhost: 'vhost1.domaine.fr',
-      method: 'GET',
-      path: '/',
-      protocol: 'HTTP/1.1',
+      ...GET('/'),
       status: 200,
       bytes: 32953,
       agent:
         'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/75.0.3770.100 Safari/537.36',
     },
+    { vhost: 'vhost1.domaine.fr' },
   ],
 ];
 
@@ -131,9 +122,14 @@ describe('parseAccessLog: the beats test logs, every line', () => {
     const lines = fixture(file);
     expect(lines).toHaveLength(expected.length);
     lines.forEach((line, i) => {
-      const [timestamp, fields] = expected[i]!;
+      const [timestamp, access, extras] = expected[i]!;
       expect(looksLikeAccessLog(line), line).toBe(true);
-      expect(parseAccessLog(line), line).toEqual({ format: 'access', timestamp, fields });
+      expect(parseAccessLog(line), line).toEqual({
+        format: 'access',
+        timestamp,
+        access,
+        ...(extras ? { extras } : {}),
+      });
     });
   });
 });
@@ -145,70 +141,81 @@ describe('parseAccessLog: formats', () => {
     expect(parseAccessLog(`127.0.0.1 - frank ${T} "GET /apache_pb.gif HTTP/1.0" 200 2326`)).toEqual({
       format: 'access',
       timestamp: '10/Oct/2023:13:55:36 -0700',
-      fields: {
+      access: {
         client: '127.0.0.1',
         user: 'frank',
         method: 'GET',
-        path: '/apache_pb.gif',
-        protocol: 'HTTP/1.0',
+        url: '/apache_pb.gif',
+        version: '1.0',
         status: 200,
         bytes: 2326,
       },
     });
   });
 
-  it('reads nginx combined with a referer', () => {
+  it('reads nginx combined with a referrer', () => {
     const r = parseAccessLog(
       `203.0.113.9 - - ${T} "POST /api/v1/login?next=%2F HTTP/2.0" 302 0 "https://example.com/" "curl/8.4.0"`,
     );
-    expect(r?.fields).toEqual({
+    expect(r?.access).toEqual({
       client: '203.0.113.9',
       method: 'POST',
-      path: '/api/v1/login?next=%2F',
-      protocol: 'HTTP/2.0',
+      url: '/api/v1/login?next=%2F',
+      version: '2.0',
       status: 302,
       bytes: 0,
-      referer: 'https://example.com/',
+      referrer: 'https://example.com/',
       agent: 'curl/8.4.0',
     });
+    expect(r).not.toHaveProperty('extras');
+  });
+
+  it('writes http.version as ECS does (1.1 of HTTP/1.1), another protocol as written', () => {
+    const version = (protocol: string) =>
+      parseAccessLog(`192.0.2.1 - - ${T} "DESCRIBE rtsp://cam/1 ${protocol}" 200 0`)?.access.version;
+    expect(version('HTTP/1.1')).toBe('1.1');
+    expect(version('HTTP/3')).toBe('3');
+    expect(version('RTSP/1.0')).toBe('RTSP/1.0');
   });
 
   it("takes nginx's trailing X-Forwarded-For when it is not `-`", () => {
     const line = `10.0.0.5 - - ${T} "GET / HTTP/1.1" 200 5 "-" "ua" "198.51.100.7, 10.0.0.1"`;
-    expect(parseAccessLog(line)?.fields.forwarded_for).toBe('198.51.100.7, 10.0.0.1');
-    expect(parseAccessLog(line)?.fields.client).toBe('10.0.0.5');
-    expect(
-      parseAccessLog(`10.0.0.5 - - ${T} "GET / HTTP/1.1" 200 5 "-" "ua" "-"`)?.fields,
-    ).not.toHaveProperty('forwarded_for');
+    expect(parseAccessLog(line)?.extras).toEqual({ forwarded_for: '198.51.100.7, 10.0.0.1' });
+    expect(parseAccessLog(line)?.access.client).toBe('10.0.0.5');
+    expect(parseAccessLog(`10.0.0.5 - - ${T} "GET / HTTP/1.1" 200 5 "-" "ua" "-"`)).not.toHaveProperty(
+      'extras',
+    );
   });
 
   it('reads vhost_combined with its port, and a bracketed IPv6 virtual host', () => {
     const r = parseAccessLog(`www.example.com:443 198.51.100.2 - - ${T} "GET / HTTP/1.1" 200 10 "-" "ua"`);
-    expect(r?.fields).toMatchObject({ vhost: 'www.example.com', vhost_port: 443, client: '198.51.100.2' });
+    expect(r?.extras).toEqual({ vhost: 'www.example.com', vhost_port: 443 });
+    expect(r?.access.client).toBe('198.51.100.2');
     const v6 = parseAccessLog(`[2001:db8::1]:8080 198.51.100.2 - - ${T} "GET / HTTP/1.1" 200 10`);
-    expect(v6?.fields).toMatchObject({ vhost: '2001:db8::1', vhost_port: 8080, client: '198.51.100.2' });
+    expect(v6?.extras).toEqual({ vhost: '2001:db8::1', vhost_port: 8080 });
+    expect(v6?.access.client).toBe('198.51.100.2');
   });
 
   it('reads a virtual host before a chain', () => {
     const r = parseAccessLog(
       `example.com:80 "10.5.0.1, 192.0.2.44" 10.2.1.185 - - ${T} "GET / HTTP/1.1" 200 1`,
     );
-    expect(r?.fields).toMatchObject({
+    expect(r?.extras).toEqual({
       vhost: 'example.com',
       vhost_port: 80,
-      client: '192.0.2.44',
       client_chain: ['10.5.0.1', '192.0.2.44', '10.2.1.185'],
     });
+    expect(r?.access.client).toBe('192.0.2.44');
   });
 
   it('keeps a unix-socket client as written', () => {
-    expect(parseAccessLog(`unix: - - ${T} "GET /ping HTTP/1.1" 200 2`)?.fields.client).toBe('unix:');
+    expect(parseAccessLog(`unix: - - ${T} "GET /ping HTTP/1.1" 200 2`)?.access.client).toBe('unix:');
   });
 
   it('leaves the tail after the agent (timings, upstreams) in the message only', () => {
     const r = parseAccessLog(`192.0.2.1 - - ${T} "GET / HTTP/1.1" 200 12 "-" "ua" rt=0.003 uct="0.000"`);
-    expect(r?.fields).toEqual({ client: '192.0.2.1', ...GET('/'), status: 200, bytes: 12, agent: 'ua' });
-    expect(parseAccessLog(`192.0.2.1 - - ${T} "GET / HTTP/1.1" 200 12 1534`)?.fields.bytes).toBe(12); // Apache %D
+    expect(r?.access).toEqual({ client: '192.0.2.1', ...GET('/'), status: 200, bytes: 12, agent: 'ua' });
+    expect(parseAccessLog(`192.0.2.1 - - ${T} "GET / HTTP/1.1" 200 12 1534`)?.access.bytes).toBe(12); // Apache %D
   });
 });
 
@@ -217,50 +224,47 @@ describe('parseAccessLog: awkward values', () => {
     const r = parseAccessLog(
       `192.0.2.1 - - ${T} "GET /a\\"b HTTP/1.1" 200 1 "-" "Mozilla/5.0 \\"quoted\\" \\\\ end\\\\"`,
     );
-    expect(r?.fields.path).toBe('/a"b');
-    expect(r?.fields.agent).toBe('Mozilla/5.0 "quoted" \\ end\\');
+    expect(r?.access.url).toBe('/a"b');
+    expect(r?.access.agent).toBe('Mozilla/5.0 "quoted" \\ end\\');
     const nginx = parseAccessLog(`192.0.2.1 - - ${T} "GET /x HTTP/1.1" 200 1 "-" "say \\x22hi\\x22"`);
-    expect(nginx?.fields.agent).toBe('say \\x22hi\\x22');
+    expect(nginx?.access.agent).toBe('say \\x22hi\\x22');
   });
 
-  it('keeps a request that is not METHOD PATH PROTOCOL whole, without a method', () => {
+  it('keeps a request that is not METHOD TARGET PROTOCOL whole (an extra), without a method', () => {
     const tls = parseAccessLog(`192.0.2.1 - - ${T} "\\x16\\x03\\x01\\x02\\x00\\x01" 400 157 "-" "-"`);
-    expect(tls?.fields).toEqual({
-      client: '192.0.2.1',
-      request: '\\x16\\x03\\x01\\x02\\x00\\x01',
-      status: 400,
-      bytes: 157,
-    });
+    expect(tls?.access).toEqual({ client: '192.0.2.1', status: 400, bytes: 157 });
+    expect(tls?.extras).toEqual({ request: '\\x16\\x03\\x01\\x02\\x00\\x01' });
     for (const request of ['GET /', 'get / HTTP/1.1', 'GET / HTTP/x', 'GET  HTTP/1.1', 'hello']) {
       const r = parseAccessLog(`192.0.2.1 - - ${T} "${request}" 400 0`);
-      expect(r?.fields.request, request).toBe(request);
-      expect(r?.fields.method, request).toBeUndefined();
+      expect(r?.extras?.request, request).toBe(request);
+      expect(r?.access.method, request).toBeUndefined();
+      expect(r?.access.url, request).toBeUndefined();
     }
   });
 
   it('splits methods with dashes and paths with spaces', () => {
-    expect(parseAccessLog(`192.0.2.1 - - ${T} "VERSION-CONTROL /r HTTP/1.1" 200 0`)?.fields.method).toBe(
+    expect(parseAccessLog(`192.0.2.1 - - ${T} "VERSION-CONTROL /r HTTP/1.1" 200 0`)?.access.method).toBe(
       'VERSION-CONTROL',
     );
-    expect(parseAccessLog(`192.0.2.1 - - ${T} "GET /a b HTTP/1.1" 400 0`)?.fields.path).toBe('/a b');
-    expect(parseAccessLog(`192.0.2.1 - - ${T} "PRI * HTTP/2.0" 400 0`)?.fields).toMatchObject({
+    expect(parseAccessLog(`192.0.2.1 - - ${T} "GET /a b HTTP/1.1" 400 0`)?.access.url).toBe('/a b');
+    expect(parseAccessLog(`192.0.2.1 - - ${T} "PRI * HTTP/2.0" 400 0`)?.access).toMatchObject({
       method: 'PRI',
-      path: '*',
-      protocol: 'HTTP/2.0',
+      url: '*',
+      version: '2.0',
     });
   });
 
   it('reads IPv6 clients, written short, long and with a zone', () => {
     for (const client of ['::1', '2001:db8::8a2e:370:7334', 'fe80::1%eth0', '::ffff:192.0.2.1']) {
-      expect(parseAccessLog(`${client} - - ${T} "GET / HTTP/1.1" 200 1`)?.fields.client).toBe(client);
+      expect(parseAccessLog(`${client} - - ${T} "GET / HTTP/1.1" 200 1`)?.access.client).toBe(client);
     }
   });
 
   it('keeps a user name, and leaves out `-`', () => {
-    expect(parseAccessLog(`192.0.2.1 - alice@example.com ${T} "GET / HTTP/1.1" 200 1`)?.fields.user).toBe(
+    expect(parseAccessLog(`192.0.2.1 - alice@example.com ${T} "GET / HTTP/1.1" 200 1`)?.access.user).toBe(
       'alice@example.com',
     );
-    expect(parseAccessLog(`192.0.2.1 - - ${T} "GET / HTTP/1.1" 200 1`)?.fields).not.toHaveProperty('user');
+    expect(parseAccessLog(`192.0.2.1 - - ${T} "GET / HTTP/1.1" 200 1`)?.access).not.toHaveProperty('user');
   });
 });
 

@@ -212,20 +212,33 @@ describe('parseBody: leading level keyword', () => {
 });
 
 describe('parseBody: access logs', () => {
-  it('reads an Apache common line into fields, with no level of its own', () => {
+  it('reads an Apache common line into its ECS facts, with no fields and no level of its own', () => {
     expect(
       parseBody('127.0.0.1 - - [26/Dec/2016:16:16:29 +0200] "GET /favicon.ico HTTP/1.1" 404 209'),
     ).toEqual({
       format: 'access',
       timestamp: '26/Dec/2016:16:16:29 +0200',
-      fields: {
+      access: {
         client: '127.0.0.1',
         method: 'GET',
-        path: '/favicon.ico',
-        protocol: 'HTTP/1.1',
+        url: '/favicon.ico',
+        version: '1.1',
         status: 404,
         bytes: 209,
       },
+    });
+  });
+
+  it('keeps what ECS has no field for (a proxy chain, a virtual host) in fields', () => {
+    expect(
+      parseBody(
+        'example.com:443 10.0.0.2, 192.0.2.7 - - [26/Dec/2016:16:16:29 +0200] "GET / HTTP/1.1" 200 9',
+      ),
+    ).toEqual({
+      format: 'access',
+      timestamp: '26/Dec/2016:16:16:29 +0200',
+      access: { client: '192.0.2.7', method: 'GET', url: '/', version: '1.1', status: 200, bytes: 9 },
+      fields: { vhost: 'example.com', vhost_port: 443, client_chain: ['10.0.0.2', '192.0.2.7'] },
     });
   });
 });

@@ -43,6 +43,7 @@ const DEFAULTS = {
     tag: null,
     multiline: { enabled: true, flush_after: '1s', max_lines: 1000, rules: [] },
     redact: { builtin: true, rules: [] },
+    sender_time: { max_age: '7d', max_ahead: '1d' },
   },
   forward: { syslog: [] },
   store: { kind: 'embedded', buffer: BUFFER_DEFAULTS },
@@ -421,6 +422,19 @@ describe('rules across keys', () => {
     expect(
       problemsOf('store:\n  buffer: { kind: disk, when_full: drop_newest, max_bytes: 1048576 }\n'),
     ).toEqual([]);
+  });
+
+  it('checks the sender-clock window: durations, their size, and no other keys', () => {
+    expect(problemsOf('transforms:\n  sender_time: { max_age: 30d, max_ahead: 1h30m }\n')).toEqual([]);
+    const [soon] = problemsOf('transforms:\n  sender_time:\n    max_age: a week\n');
+    expect(soon).toMatchObject({ path: 'transforms.sender_time.max_age', line: 3 });
+    expect(soon!.message).toContain('expected a duration such as 500ms');
+    const [huge] = problemsOf('transforms:\n  sender_time:\n    max_ahead: 99999999999999999w\n');
+    expect(huge).toMatchObject({ path: 'transforms.sender_time.max_ahead', line: 3 });
+    expect(huge!.message).toContain('more than a duration can hold');
+    const [typo] = problemsOf('transforms:\n  sender_time:\n    max_behind: 7d\n');
+    expect(typo).toMatchObject({ path: 'transforms.sender_time.max_behind', line: 3 });
+    expect(typo!.message).toContain('max_age, max_ahead');
   });
 
   it('rejects a port above 65535', () => {

@@ -62,11 +62,24 @@ describe('splitField: what a histogram can be split by', () => {
       path: 'log.syslog.facility.code',
       numeric: true,
     });
+    expect(splitField('status')).toEqual({
+      name: 'http.response.status_code',
+      path: 'http.response.status_code',
+      numeric: true,
+    });
+    expect(splitField('method')).toEqual({
+      name: 'http.request.method',
+      path: 'http.request.method',
+      numeric: false,
+    });
   });
 
   it('refuses timestamps, free text, unindexed and unknown fields, saying what to do', () => {
     expect(() => splitField('@timestamp')).toThrow(
       /cannot split by '@timestamp' \(a timestamp\).*log\.level/,
+    );
+    expect(() => splitField('sender_timestamp')).toThrow(
+      /cannot split by 'sender_timestamp' \(a timestamp\)/,
     );
     expect(() => splitField('message')).toThrow(/free text/);
     expect(() => splitField('event.original')).toThrow(/not indexed/);

@@ -73,6 +73,108 @@ describe('event codec', () => {
     expect(roundTrip([e])).toStrictEqual([e]);
   });
 
+  it('round-trips an access line (its ECS facts), the sender address and a replaced sender time', () => {
+    const e: LogEvent = {
+      ...dockerEvent(1),
+      access: {
+        client: '203.0.113.9',
+        user: 'alice',
+        method: 'POST',
+        url: '/api/v1/login?next=%2F',
+        version: '2.0',
+        status: 302,
+        bytes: 0,
+        referrer: 'https://example.com/',
+        agent: 'curl/8.4.0',
+      },
+      fields: { vhost: 'shop.example.com' },
+    };
+    const bare: LogEvent = { ...dockerEvent(2), access: { client: '::1', status: 408, bytes: 0 } };
+    delete bare.fields;
+    const agentOnly: LogEvent = {
+      ...dockerEvent(3),
+      access: { client: '10.0.0.1', status: 200, bytes: 5, agent: 'ua' },
+    };
+    const sys: LogEvent = {
+      timestamp: '2026-11-27T02:00:00.000000000Z',
+      id: 'sys-2',
+      dataset: 'syslog',
+      ingested: '2026-11-27T02:00:00.000000000Z',
+      message: 'm',
+      severity: 6,
+      facility: 1,
+      host: 'router',
+      senderAddress: '192.0.2.7',
+      senderTimestamp: '1999-12-31T23:59:59.000000000Z',
+      flags: ['clock_skew'],
+    };
+    const back = roundTrip([e, bare, agentOnly, sys]);
+    expect(back).toStrictEqual([e, bare, agentOnly, sys]);
+    expect(Object.keys(back[1]!.access!)).toEqual(['client', 'status', 'bytes']);
+  });
+
+  it('decodes a record written by the previous version (18 fields; access facts in fields)', () => {
+    // Exactly what the encoder wrote before access, senderAddress and senderTimestamp existed: a
+    // buffer can hold such records across an upgrade.
+    const rows = [
+      [
+        '2024-05-01T12:00:00.000000001Z',
+        'old-1',
+        'docker',
+        '2024-05-01T12:00:01.000000000Z',
+        '10.0.0.1 - - [01/May/2024:12:00:00 +0000] "GET / HTTP/1.1" 200 5',
+        6,
+        3,
+        'box',
+        null,
+        'stdout',
+        0,
+        'web',
+        null,
+        { client: '10.0.0.1', method: 'GET', path: '/', protocol: 'HTTP/1.1', status: 200, bytes: 5 },
+        null,
+        1,
+        0,
+        { timestamp: '2024-05-01T12:00:00.000000001Z', seq: 0 },
+      ],
+      ['2024-05-01T12:00:02.000000000Z', 'old-2', 'syslog', '2024-05-01T12:00:02.000000000Z', 'm', 5, 1, 'h'],
+    ];
+    const json = Buffer.from(JSON.stringify([[WEB], rows]));
+    const prefix = Buffer.alloc(PREFIX_BYTES);
+    prefix[0] = 1;
+    prefix.writeUInt32LE(rows.length, 4);
+    prefix.writeDoubleLE(1234, 8);
+    const buf = Buffer.concat([prefix, json]);
+    const [docker, sys] = decodeBatch(buf, 0, buf.length).events;
+    expect(docker).toStrictEqual({
+      timestamp: '2024-05-01T12:00:00.000000001Z',
+      id: 'old-1',
+      dataset: 'docker',
+      ingested: '2024-05-01T12:00:01.000000000Z',
+      message: '10.0.0.1 - - [01/May/2024:12:00:00 +0000] "GET / HTTP/1.1" 200 5',
+      severity: 6,
+      facility: 3,
+      host: 'box',
+      stream: 'stdout',
+      container: WEB,
+      service: 'web',
+      fields: { client: '10.0.0.1', method: 'GET', path: '/', protocol: 'HTTP/1.1', status: 200, bytes: 5 },
+      sourceKey: WEB.id,
+      seq: 0,
+      checkpoint: { timestamp: '2024-05-01T12:00:00.000000001Z', seq: 0 },
+    });
+    expect(sys).toStrictEqual({
+      timestamp: '2024-05-01T12:00:02.000000000Z',
+      id: 'old-2',
+      dataset: 'syslog',
+      ingested: '2024-05-01T12:00:02.000000000Z',
+      message: 'm',
+      severity: 5,
+      facility: 1,
+      host: 'h',
+    });
+  });
+
   it('leaves absent optional fields absent, and keeps falsy values that are present', () => {
     const bare: LogEvent = {
       timestamp: '2024-05-01T12:00:00.000000000Z',
@@ -86,7 +188,19 @@ describe('event codec', () => {
     };
     const [back] = roundTrip([bare, { ...bare, original: undefined, container: undefined, seq: undefined }]);
     expect(back).toStrictEqual(bare);
-    for (const key of ['original', 'stream', 'container', 'service', 'syslog', 'fields', 'flags', 'seq']) {
+    for (const key of [
+      'original',
+      'stream',
+      'container',
+      'service',
+      'syslog',
+      'fields',
+      'flags',
+      'seq',
+      'access',
+      'senderAddress',
+      'senderTimestamp',
+    ]) {
       expect(key in back!).toBe(false);
     }
     const falsy: LogEvent = {
@@ -194,6 +308,11 @@ describe('event codec', () => {
       Buffer.from(JSON.stringify([[], [row.slice(0, 5)]])),
     ]);
     expect(() => decodeBatch(shortRow, 0, shortRow.length)).toThrow(/row/);
+    const badAccess = Buffer.concat([
+      good.subarray(0, PREFIX_BYTES),
+      Buffer.from(JSON.stringify([[], [[...row, ...new Array(10).fill(null), ['10.0.0.1']]]])),
+    ]);
+    expect(() => decodeBatch(badAccess, 0, badAccess.length)).toThrow(/access/);
     const notJson = Buffer.concat([good.subarray(0, PREFIX_BYTES), Buffer.from('[[],[{')]);
     expect(() => decodeBatch(notJson, 0, notJson.length)).toThrow();
   });

@@ -7,6 +7,7 @@ import {
   formatInterval,
   NICE_INTERVALS_MS,
 } from '../../src/api/routes/histogram.js';
+import { ECS_VERSION } from '../../src/core/ecs.js';
 import { LogwharfError } from '../../src/core/errors.js';
 import type { HistogramRequest } from '../../src/core/store.js';
 import { UnknownFieldError } from '../../src/query/fields.js';
@@ -241,14 +242,23 @@ describe('values as the API shows them', () => {
 });
 
 describe('by', () => {
-  it.each(['service', 'project', 'container', 'image', 'level', 'stream', 'host', 'app', 'SERVICE'])(
-    'resolves the short name %s as the query parser does',
-    (short) => {
-      const node = parseQuery(`${short}:0`);
-      const parsed = node.type === 'field' ? node.field : node.type === 'severity' ? 'log.level' : node.type;
-      expect(resolveField(short)).toBe(parsed);
-    },
-  );
+  it.each([
+    'service',
+    'project',
+    'container',
+    'image',
+    'level',
+    'stream',
+    'host',
+    'app',
+    'status',
+    'method',
+    'SERVICE',
+  ])('resolves the short name %s as the query parser does', (short) => {
+    const node = parseQuery(`${short}:0`);
+    const parsed = node.type === 'field' ? node.field : node.type === 'severity' ? 'log.level' : node.type;
+    expect(resolveField(short)).toBe(parsed);
+  });
 
   it('leaves full paths alone', () => {
     expect(resolveField('fields.Service')).toBe('fields.Service');
@@ -287,6 +297,10 @@ describe('by', () => {
       'log.syslog.structured_data.origin.ip',
       { expr: 'json_extract(events.sd, ?)', params: ['$."origin"."ip"'] },
     ],
+    ['http.response.status_code', { expr: 'events.http_status', params: [] }],
+    ['http.request.method', { expr: 'events.http_method', params: [] }],
+    ['log.source.address', { expr: 'events.log_source_address', params: [] }],
+    ['ecs.version', { expr: '?', params: [ECS_VERSION] }],
   ])('groups %s by %j', (field, key) => {
     expect(toSqlGroupKey(field)).toMatchObject(key);
   });
@@ -313,6 +327,7 @@ describe('by', () => {
     ['event.original', 'free text'],
     ['@timestamp', 'a timestamp'],
     ['event.ingested', 'a timestamp'],
+    ['sender_timestamp', 'a timestamp'],
   ])('refuses %s (%s): a group per event', (field, why) => {
     expect(() => toSqlGroupKey(field)).toThrow(`histogram: cannot split by '${field}' (${why})`);
   });

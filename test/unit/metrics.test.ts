@@ -64,6 +64,7 @@ describe('GET /metrics', () => {
 function everything(): MetricSources {
   return {
     pipeline: { counters: { eventsIn: 10, eventsWritten: 9 }, queued: 1 },
+    senderTime: { syslog: { past: 2, future: 1 } },
     sources: () => [
       {
         kind: 'docker',
@@ -145,7 +146,7 @@ describe('the names of every metric (Prometheus conventions)', () => {
       expect(f.help.length).toBeGreaterThan(10);
       for (const s of f.samples)
         for (const k of Object.keys(s.labels ?? {}))
-          expect(k).toMatch(/^(kind|id|name|reason|sink|buffer|target)$/);
+          expect(k).toMatch(/^(kind|id|name|reason|sink|buffer|target|dataset|direction)$/);
     }
   });
 
@@ -154,6 +155,7 @@ describe('the names of every metric (Prometheus conventions)', () => {
       'logwharf_pipeline_events_in_total counter',
       'logwharf_pipeline_events_written_total counter',
       'logwharf_pipeline_queued_events gauge',
+      'logwharf_events_timestamp_replaced_total counter',
       'logwharf_dead_letter_events gauge',
       'logwharf_source_lines_total counter',
       'logwharf_source_lag_seconds gauge',
@@ -186,6 +188,14 @@ describe('the names of every metric (Prometheus conventions)', () => {
       'logwharf_forward_disconnects_total counter',
       'logwharf_forward_retries_total counter',
     ]);
+  });
+
+  it('count replaced sender times by dataset and direction', () => {
+    const text = renderMetrics(families);
+    expect(text).toContain('logwharf_events_timestamp_replaced_total{dataset="syslog",direction="past"} 2\n');
+    expect(text).toContain(
+      'logwharf_events_timestamp_replaced_total{dataset="syslog",direction="future"} 1\n',
+    );
   });
 
   it('leave out the parts that are off', () => {

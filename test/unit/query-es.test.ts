@@ -8,7 +8,12 @@ import {
   UnsearchableFieldError,
 } from '../../src/query/es.js';
 import { PREFIX_EXPANSIONS } from '../../src/query/es-text.js';
-import { FieldValueError, KNOWN_FIELDS, UnknownFieldError } from '../../src/query/fields.js';
+import {
+  ECS_KEYWORD_FIELDS,
+  FieldValueError,
+  KNOWN_FIELDS,
+  UnknownFieldError,
+} from '../../src/query/fields.js';
 import { parseQuery } from '../../src/query/parser.js';
 
 /**
@@ -249,6 +254,23 @@ describe('keyword fields', () => {
   });
 });
 
+describe('ECS keyword fields of an access line and a syslog sender', () => {
+  it.each(ECS_KEYWORD_FIELDS)('%s is exact, prefix and range as a keyword', (f) => {
+    expect(es(field(f, 'v'))).toEqual({ term: { [f]: 'v' } });
+    expect(es(field(f, 'v', 'prefix'))).toEqual({ prefix: { [f]: 'v' } });
+    expect(es(field(f, 'v', 'lt'))).toEqual({ range: { [f]: { lt: 'v' } } });
+  });
+
+  it('short names: method, status', () => {
+    expect(es(parseQuery('method:GET'))).toEqual({ term: { 'http.request.method': 'GET' } });
+    expect(es(parseQuery('status:5*'))).toMatchObject({
+      bool: {
+        should: expect.arrayContaining([{ range: { 'http.response.status_code': { gte: 500, lte: 599 } } }]),
+      },
+    });
+  });
+});
+
 describe('integer fields', () => {
   it('eq and comparisons take numbers', () => {
     expect(es(field('compose.container_number', '2'))).toEqual({ term: { 'compose.container_number': 2 } });
@@ -273,6 +295,29 @@ describe('integer fields', () => {
     expect(es(field(f, '-99999999999', 'gt'))).toEqual({ exists: { field: f } });
     expect(es(field(f, '-99999999999', 'lte'))).toEqual({ match_none: {} });
     expect(es(field(f, '1e400', 'lte'))).toEqual({ exists: { field: f } });
+  });
+
+  it('long fields (an access line’s status and bytes) take numbers beyond 32 bits', () => {
+    const bytes = 'http.response.body.bytes';
+    expect(es(field(bytes, '3000000000', 'gt'))).toEqual({ range: { [bytes]: { gt: 3_000_000_000 } } });
+    expect(es(field(bytes, '3000000000'))).toEqual({ term: { [bytes]: 3_000_000_000 } });
+    // 2^63 and beyond: outside a long, decided here.
+    expect(es(field(bytes, '9223372036854775808'))).toEqual({ match_none: {} });
+    expect(es(field(bytes, '1e30', 'lt'))).toEqual({ exists: { field: bytes } });
+    expect(es(field(bytes, '-1e30', 'gt'))).toEqual({ exists: { field: bytes } });
+    expect(es(parseQuery('status>=500'))).toEqual({ range: { 'http.response.status_code': { gte: 500 } } });
+    expect(esField('http.response.status_code')).toEqual({
+      kind: 'integer',
+      path: 'http.response.status_code',
+      long: true,
+    });
+    expect(esField('compose.container_number')).toMatchObject({ long: false });
+  });
+
+  it('a long prefix reaches past 32 bits', () => {
+    expect(integerPrefixRanges('3', true)).toContainEqual([3_000_000_000, 3_999_999_999]);
+    expect(integerPrefixRanges('', true)).toEqual([[-Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER]]);
+    expect(integerPrefixRanges('9', true).at(-1)).toEqual([9e15, Number.MAX_SAFE_INTEGER]);
   });
 
   it('a prefix is the ranges of numbers whose decimal text starts so', () => {
@@ -513,7 +558,7 @@ describe('unknown fields', () => {
     for (const f of KNOWN_FIELDS) {
       const concrete = f.replace('<sd-id>.<param>', 'origin.ip').replace(/<[^>]+>/, 'k');
       expect(() => esField(concrete), concrete).not.toThrow();
-      const value = /code|number/.test(f)
+      const value = /code|number|bytes/.test(f)
         ? '1'
         : f === 'log.level' || f.endsWith('severity.name')
           ? 'err'

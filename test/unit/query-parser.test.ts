@@ -138,6 +138,8 @@ describe('parseQuery: fields', () => {
     ['stream', 'stream'],
     ['host', 'host.name'],
     ['app', 'log.syslog.appname'],
+    ['status', 'http.response.status_code'],
+    ['method', 'http.request.method'],
   ])('maps the short name %s to %s', (short, full) => {
     expect(parseQuery(`${short}:x`)).toEqual(field(full, 'eq', 'x'));
   });
@@ -157,6 +159,11 @@ describe('parseQuery: fields', () => {
     '@timestamp',
     'log.syslog.severity.code',
     'fields.größe',
+    'http.response.status_code',
+    'url.original',
+    'user_agent.original',
+    'log.source.address',
+    'ecs.version',
   ])('passes the full path %s through', (path) => {
     expect(parseQuery(`${path}:v`)).toEqual(field(path, 'eq', 'v'));
   });
@@ -210,6 +217,9 @@ describe('parseQuery: fields', () => {
     );
     expect(parseQuery('event.ingested<2024-05-01T12:00:00.5Z')).toEqual(
       field('event.ingested', 'lt', '2024-05-01T12:00:00.500000000Z'),
+    );
+    expect(parseQuery('sender_timestamp<2000-01-01T00:00:00Z')).toEqual(
+      field('sender_timestamp', 'lt', '2000-01-01T00:00:00.000000000Z'),
     );
   });
 
@@ -367,6 +377,25 @@ describe('parseQuery: operators and precedence', () => {
     expect(parseQuery('((((a))))')).toEqual(word('a'));
   });
 
+  it('allows spaces around : and comparison operators, as DESIGN.md and KQL do', () => {
+    expect(parseQuery('status >= 500')).toEqual(field('http.response.status_code', 'gte', '500'));
+    expect(parseQuery('service: web')).toEqual(field('service.name', 'eq', 'web'));
+    expect(parseQuery('service : web')).toEqual(field('service.name', 'eq', 'web'));
+    expect(parseQuery('service :web')).toEqual(field('service.name', 'eq', 'web'));
+    expect(parseQuery('level >= warning')).toEqual(severity('lte', 4));
+    expect(parseQuery('fields.ms <\t100 a')).toEqual(and(field('fields.ms', 'lt', '100'), word('a')));
+    expect(parseQuery('-status >= 500')).toEqual(not(field('http.response.status_code', 'gte', '500')));
+    expect(parseQuery('(service: web)')).toEqual(field('service.name', 'eq', 'web'));
+    expect(parseQuery('service: "a b"')).toEqual(field('service.name', 'eq', 'a b'));
+  });
+
+  it('keeps keywords, words that are not field paths, and URLs out of spaced field syntax', () => {
+    expect(parseQuery('a AND :x')).toEqual(and(word('a'), word(':x')));
+    expect(parseQuery('12 : 30')).toEqual(and(word('12'), word(':'), word('30')));
+    expect(parseQuery('see http://x')).toEqual(and(word('see'), word('http://x')));
+    expect(parseQuery('go ://x')).toEqual(and(word('go'), word('://x')));
+  });
+
   it('parses the examples of DESIGN.md', () => {
     expect(parseQuery('service:web level>=warning "connection refused" -healthcheck')).toEqual(
       and(
@@ -382,6 +411,7 @@ describe('parseQuery: operators and precedence', () => {
         field('fields.status', 'prefix', '5'),
       ),
     );
+    expect(parseQuery('status >= 500')).toEqual(field('http.response.status_code', 'gte', '500'));
   });
 
   it(`accepts ${MAX_NESTING_DEPTH} levels of parentheses`, () => {
@@ -427,7 +457,8 @@ describe('parseQuery: errors name the problem and its position', () => {
     ['a - b', "'-' needs a term right after it, with no space", 2],
     ['a -', "'-' needs a term right after it, with no space", 2],
     ['service:', "missing value after 'service:'", 8],
-    ['service: web', "missing value after 'service:'", 8],
+    ['service: ', "missing value after 'service:'", 9],
+    ['status >= )', "missing value after 'status>='", 10],
     ['(service:)', "missing value after 'service:'", 9],
     ['fields.ms>=', "missing value after 'fields.ms>='", 11],
     ['fields.ms:<', "missing value after 'fields.ms:<'", 11],

@@ -1,13 +1,14 @@
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ECS_VERSION } from '../../src/core/ecs.js';
 import type { LogEvent } from '../../src/core/event.js';
 import type { FieldOp, QueryNode } from '../../src/query/ast.js';
 import { FieldValueError, KNOWN_FIELDS, UnknownFieldError } from '../../src/query/fields.js';
 import { parseQuery } from '../../src/query/parser.js';
 import { ftsQueryString, toSqlWhere } from '../../src/query/sql.js';
 import { openEmbeddedStore } from '../../src/sinks/embedded/writer.js';
-import { queryEvents, web1 } from '../helpers/query-events.js';
+import { ECS_FIELD_QUERIES, queryEvents, web1 } from '../helpers/query-events.js';
 import { removeTempDir, tempDir } from '../helpers/tmp.js';
 
 /**
@@ -261,6 +262,28 @@ describe('fields.*', () => {
   });
 });
 
+describe('ECS fields of an access line and a syslog sender', () => {
+  it.each(ECS_FIELD_QUERIES)('%s', (q, expected) => {
+    expect(ids(parseQuery(q))).toEqual(expected);
+  });
+
+  it('negations also match the events without the field', () => {
+    expect(ids(parseQuery('-status>=500'))).toEqual(['e1', 'e3', 'e4', 'e5']);
+    expect(ids(parseQuery('-sender_timestamp:*'))).toEqual(['e1', 'e2', 'e3', 'e5']);
+  });
+
+  it('ecs.version is the same on every event', () => {
+    expect(ids(parseQuery(`ecs.version:${ECS_VERSION}`))).toEqual(['e1', 'e2', 'e3', 'e4', 'e5']);
+    expect(ids(parseQuery('ecs.version:1.0.0'))).toEqual([]);
+    expect(ids(parseQuery('ecs.version:8.*'))).toEqual(['e1', 'e2', 'e3', 'e4', 'e5']);
+  });
+
+  it('a number field refuses a non-number', () => {
+    expect(() => toSqlWhere(parseQuery('status:abc'))).toThrow(FieldValueError);
+    expect(() => toSqlWhere(parseQuery('http.response.body.bytes>lots'))).toThrow(FieldValueError);
+  });
+});
+
 describe('syslog structured data', () => {
   it('SD-ID and param, dots allowed in both', () => {
     expect(ids(field('log.syslog.structured_data.origin.ip', '10.0.0.1'))).toEqual(['e4']);
@@ -368,7 +391,7 @@ describe('unknown fields', () => {
   it('every field listed as known translates', () => {
     for (const f of KNOWN_FIELDS) {
       const concrete = f.replace('<sd-id>.<param>', 'origin.ip').replace(/<[^>]+>/, 'k');
-      const value = /code|number/.test(f)
+      const value = /code|number|bytes/.test(f)
         ? '1'
         : f === 'log.level' || f.endsWith('severity.name')
           ? 'err'

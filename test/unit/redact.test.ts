@@ -413,6 +413,36 @@ describe('redactEvent', () => {
     });
   });
 
+  it("redacts an access line's URL, referrer, user agent and user, and leaves the rest", () => {
+    const e = event({
+      access: {
+        client: '10.0.0.1',
+        user: 'password=x',
+        method: 'GET',
+        url: '/reset?token=abc&next=/',
+        version: '1.1',
+        status: 200,
+        bytes: 5,
+        referrer: 'https://u:pw@shop.example/',
+        agent: 'curl/8 Bearer abc.def',
+      },
+    });
+    expect(all.redactEvent(e)).toBe(true);
+    expect(e.access).toEqual({
+      client: '10.0.0.1',
+      user: `password=${P}`,
+      method: 'GET',
+      url: `/reset?token=${P}&next=/`,
+      version: '1.1',
+      status: 200,
+      bytes: 5,
+      referrer: `https://u:${U}@shop.example/`,
+      agent: `curl/8 Bearer ${B}`,
+    });
+    const clean = event({ access: { client: '10.0.0.1', url: '/ok', status: 200, bytes: 1 } });
+    expect(all.redactEvent(clean)).toBe(false);
+  });
+
   it('keeps a __proto__ field a field', () => {
     const fields = JSON.parse('{"__proto__":"password=x"}') as Record<string, unknown>;
     const e = event({ fields });

@@ -40,12 +40,13 @@ describe('planReload', () => {
     expect(plan.effective).toEqual(BASE);
   });
 
-  it('rebuilds the transform for a changed redaction rule, parser or tag, and nothing else', () => {
+  it('rebuilds the transform for a changed redaction rule, parser, tag or sender-time window, and nothing else', () => {
     for (const text of [
       'transforms: { redact: { rules: [ { name: order, pattern: "ord-[0-9]+" } ] } }',
       'transforms: { redact: { builtin: [bearer] } }',
       'transforms: { parser: json }',
       'transforms: { tag: "{{.Name}}" }',
+      'transforms: { sender_time: { max_age: 30d } }',
     ]) {
       const plan = planReload(BASE, configOf(text));
       expect(plan.live, text).toEqual({
@@ -252,6 +253,10 @@ function fakeParts(opts: { syslogFails?: Error } = {}) {
     syslog: null,
     syslogAddresses: {},
     pipeline: { setTransform: () => calls.push('setTransform') },
+    newTransform: () => {
+      calls.push('newTransform');
+      return () => {};
+    },
     multiline: { reconfigure: () => calls.push('multiline.reconfigure') },
     newDocker: () => {
       calls.push('newDocker');
@@ -311,7 +316,7 @@ describe('applyReload', () => {
       restartNeeded: ['store.kind', 'store.elasticsearch'],
       failed: [],
     });
-    expect(calls).toEqual(['setTransform', 'docker.reconfigure']);
+    expect(calls).toEqual(['newTransform', 'setTransform', 'docker.reconfigure']);
     expect(config.store).toEqual(BASE.store);
     expect(config.sources.docker.exclude).toEqual({ labels: [], services: ['db'], containers: [] });
     const warnings = lines.filter((l) => l.level === 'warn').map((l) => l.msg);
@@ -347,7 +352,7 @@ describe('applyReload', () => {
     const { lines, log } = recordingLog();
     const next = checked('sources: { syslog: { enabled: true } }\ntransforms: { parser: none }');
     const { config, result } = await applyReload(parts, BASE, next, log);
-    expect(calls).toEqual(['setTransform', 'newSyslog', 'syslog.start', 'syslog.stop']);
+    expect(calls).toEqual(['newTransform', 'setTransform', 'newSyslog', 'syslog.start', 'syslog.stop']);
     expect(result.ok).toBe(false);
     expect(result.failed).toEqual([
       { part: 'sources.syslog', error: expect.stringContaining('[LOGWHARF_ERR_LISTEN]') },

@@ -21,6 +21,7 @@ describe('level words: the same table for ingest and queries', () => {
       tag: null,
       multiline: { enabled: false, flush_after: '1s', max_lines: 1000, rules: [] },
       redact: { builtin: false, rules: [] },
+      sender_time: { max_age: '7d', max_ahead: '1d' },
     },
     log: { warn() {} },
   });

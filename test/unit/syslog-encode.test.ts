@@ -149,6 +149,22 @@ describe('encodeRfc5424 structured data', () => {
     );
   });
 
+  it("adds a syslog event's sender address, and the time it claimed when that was replaced", () => {
+    const e = event({
+      timestamp: '2024-05-01T12:00:01.000000000Z',
+      syslog: { hostname: 'claims-db' },
+      senderAddress: '192.0.2.7',
+      senderTimestamp: '1999-12-31T23:59:59.000000000Z',
+      flags: ['clock_skew'],
+    });
+    expect(encodeRfc5424(e)).toBe(
+      `<14>1 2024-05-01T12:00:01.000000Z claims-db - - - [${LOGWHARF_SD_ID} source_address="192.0.2.7" sender_timestamp="1999-12-31T23:59:59.000000000Z"] hello`,
+    );
+    expect(encodeRfc5424(event({ senderAddress: '::1' }))).toContain(
+      `[${LOGWHARF_SD_ID} source_address="::1"]`,
+    );
+  });
+
   it('puts the event SD before the container element', () => {
     const e = event({ container, syslog: { structuredData: { origin: { ip: '10.0.0.1' } } } });
     expect(encodeRfc5424(e)).toMatch(/ \[origin ip="10\.0\.0\.1"\]\[logwharf@32473 container=/);

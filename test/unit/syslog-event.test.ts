@@ -42,6 +42,21 @@ describe('syslogEvent', () => {
     expect(e.timestamp).toBe(received.timestamp);
   });
 
+  it('keeps the address the socket saw in log.source.address, whatever host the header names', () => {
+    expect(event('<13>1 2026-11-27T02:00:00Z claims-to-be-db app - - - m')).toMatchObject({
+      host: 'claims-to-be-db',
+      senderAddress: '10.0.0.9',
+    });
+    expect(event('<13>su: no hostname').senderAddress).toBe('10.0.0.9');
+    expect(event('not syslog at all').senderAddress).toBe('10.0.0.9');
+  });
+
+  it("keeps the header's time as it is: the sender-clock window is the transforms' job", () => {
+    const e = event('<13>1 1999-12-31T23:59:59Z h app - - - m');
+    expect(e.timestamp).toBe('1999-12-31T23:59:59.000000000Z');
+    expect(e.senderTimestamp).toBeUndefined();
+  });
+
   it('keeps a message that is not syslog whole, flagged unparsed, with no header', () => {
     const e = event('hello there');
     expect(e).toMatchObject({ message: 'hello there', flags: ['unparsed'], severity: 5, facility: 1 });

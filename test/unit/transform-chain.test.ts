@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { TransformsConfig } from '../../src/config/schema.js';
 import { type ContainerInfo, type LogEvent, SEVERITY } from '../../src/core/event.js';
 import { createTransform } from '../../src/transforms/chain.js';
+import { newSenderTimeCounters } from '../../src/transforms/sender-time.js';
 
 /** The per-event transforms as the pipeline runs them: labels, parser modes, tags, redaction. */
 
@@ -13,6 +14,7 @@ function config(over: Partial<TransformsConfig> = {}): TransformsConfig {
     tag: null,
     multiline: { enabled: true, flush_after: '1s', max_lines: 1000, rules: [] },
     redact: { builtin: true, rules: [] },
+    sender_time: { max_age: '7d', max_ahead: '1d' },
     ...over,
   };
 }
@@ -67,13 +69,16 @@ describe('logwharf.parser label', () => {
         container(),
       ),
     );
-    expect(access.fields).toMatchObject({
+    expect(access.access).toEqual({
+      client: '10.0.0.1',
       method: 'GET',
-      path: '/cart',
+      url: '/cart',
+      version: '1.1',
       status: 502,
       bytes: 12,
       agent: 'curl/8.0',
     });
+    expect(access.fields).toBeUndefined();
   });
 
   it('json: only JSON is parsed', () => {
@@ -146,27 +151,78 @@ describe('tags', () => {
   });
 });
 
-describe('syslog messages', () => {
-  function syslogEvent(message: string): LogEvent {
-    return {
-      timestamp: '2026-11-27T02:00:00.000000000Z',
-      id: 's1',
-      dataset: 'syslog',
-      ingested: '2026-11-27T02:00:00.000000000Z',
-      message,
-      original: `<14>Nov 27 02:00:00 h app: ${message}`,
-      severity: info,
-      facility: 1,
-      host: 'h',
-    };
-  }
+function syslogEvent(message: string, timestamp = '2026-11-27T02:00:00.000000000Z'): LogEvent {
+  return {
+    timestamp,
+    id: 's1',
+    dataset: 'syslog',
+    ingested: '2026-11-27T02:00:00.000000000Z',
+    message,
+    original: `<14>Nov 27 02:00:00 h app: ${message}`,
+    severity: info,
+    facility: 1,
+    host: 'h',
+  };
+}
 
+describe('syslog messages', () => {
   it('keep the PRI severity over level words in the text, and parse a JSON body', () => {
     const e = run(syslogEvent('ERROR this word does not override the PRI'));
     expect(e.severity).toBe(info);
     const j = run(syslogEvent('{"msg":"m","level":"error","k":1}'));
     expect(j).toMatchObject({ message: 'm', severity: info, fields: { k: 1 } });
     expect(j.original).toBe('<14>Nov 27 02:00:00 h app: {"msg":"m","level":"error","k":1}');
+  });
+
+  it('an access line sent over syslog (nginx access_log syslog:) gives its ECS facts', () => {
+    const e = run(syslogEvent('192.0.2.4 - - [27/Nov/2026:02:00:00 +0000] "DELETE /cart/7 HTTP/1.1" 204 0'));
+    expect(e.access).toEqual({
+      client: '192.0.2.4',
+      method: 'DELETE',
+      url: '/cart/7',
+      version: '1.1',
+      status: 204,
+      bytes: 0,
+    });
+    expect(e.fields).toBeUndefined();
+  });
+});
+
+describe('the sender-clock window (transforms.sender_time)', () => {
+  it('stores a syslog time out of line under the receive time, counted in the counters given', () => {
+    const counters = newSenderTimeCounters();
+    const transform = createTransform({ config: config(), log, senderTime: counters });
+    const past = syslogEvent('m', '1999-12-31T23:59:59.000000000Z');
+    const future = syslogEvent('m', '2999-01-01T00:00:00.000000000Z');
+    const kept = syslogEvent('m', '2026-11-26T02:00:00.000000000Z');
+    transform([past, future, kept]);
+    expect(past).toMatchObject({
+      timestamp: '2026-11-27T02:00:00.000000000Z',
+      senderTimestamp: '1999-12-31T23:59:59.000000000Z',
+      flags: ['clock_skew'],
+    });
+    expect(future.senderTimestamp).toBe('2999-01-01T00:00:00.000000000Z');
+    expect(kept.timestamp).toBe('2026-11-26T02:00:00.000000000Z');
+    expect(kept.flags).toBeUndefined();
+    expect(counters).toEqual({ syslog: { past: 1, future: 1 } });
+    // A transform built again (a reload) counts on in the same counters.
+    createTransform({ config: config(), log, senderTime: counters })([
+      syslogEvent('m', '1970-01-01T00:00:00.000000000Z'),
+    ]);
+    expect(counters.syslog).toEqual({ past: 2, future: 1 });
+  });
+
+  it('takes the configured window', () => {
+    const narrow = config({ sender_time: { max_age: '1h30m', max_ahead: '1m' } });
+    expect(run(syslogEvent('m', '2026-11-27T00:30:00.000000000Z'), narrow).senderTimestamp).toBeUndefined();
+    expect(run(syslogEvent('m', '2026-11-27T00:29:59.999999999Z'), narrow).senderTimestamp).toBeDefined();
+    expect(run(syslogEvent('m', '2026-11-27T02:01:00.000000001Z'), narrow).flags).toEqual(['clock_skew']);
+  });
+
+  it("leaves Docker's own timestamps alone, however old", () => {
+    const e = run({ ...dockerLine('backlog', container()), timestamp: '2020-01-01T00:00:00.000000000Z' });
+    expect(e.timestamp).toBe('2020-01-01T00:00:00.000000000Z');
+    expect(e.senderTimestamp).toBeUndefined();
   });
 });
 

@@ -3,6 +3,7 @@ import { LogwharfError } from '../../core/errors.js';
 import type { HistogramBucket } from '../../core/store.js';
 import { canonicalFromMillis } from '../../core/timestamp.js';
 import { type EsQuery, esField } from '../../query/es.js';
+import { TIMESTAMP_FIELDS } from '../../query/fields.js';
 import { bucketRange, NONE_KEY, OTHER_KEY, resolveByField } from '../../query/histogram.js';
 
 export { NONE_KEY, OTHER_KEY, resolveByField };
@@ -51,7 +52,9 @@ export function splitField(by: string): SplitField {
       `cannot split by 'log.flags': an event may carry several flags; filter on it instead (log.flags:truncated)`,
     );
   }
-  switch (f.kind) {
+  // `sender_timestamp` is a keyword in the index, but a timestamp all the same.
+  const kind = TIMESTAMP_FIELDS.has(name) ? 'date' : f.kind;
+  switch (kind) {
     case 'keyword':
     case 'container-id':
     case 'flattened':
@@ -65,7 +68,7 @@ export function splitField(by: string): SplitField {
     case 'unindexed':
       throw new LogwharfError(
         'LOGWHARF_ERR_QUERY',
-        `histogram: cannot split by '${by}' (${f.kind === 'date' ? 'a timestamp' : f.kind === 'text' ? 'free text' : 'not indexed'}); ` +
+        `histogram: cannot split by '${by}' (${kind === 'date' ? 'a timestamp' : kind === 'text' ? 'free text' : 'not indexed'}); ` +
           'split by a field with few values, such as log.level, service or fields.status',
       );
   }

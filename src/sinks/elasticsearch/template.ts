@@ -22,13 +22,28 @@ import type { Client, estypes } from '@elastic/elasticsearch';
  *   the whole document; a longer value is kept in `_source`, just not indexed.
  * - `@timestamp` and `event.ingested` are `date_nanos`: Docker gives nanoseconds, and sorting
  *   and cursors need all of them. date_nanos holds 1970..2262 only; an event outside is
- *   refused per item and goes to the dead-letter store.
+ *   refused per item and goes to the dead-letter store. (A syslog sender's time that far off is
+ *   replaced by the receive time before it gets here: transforms/sender-time.ts.)
+ * - `sender_timestamp` (the replaced claim) is a keyword, not a date: it is exactly the time
+ *   that is out of line, year 0000 or 9999 included, which no date type may refuse. Its
+ *   canonical text sorts and compares as time.
+ * - The access-log fields take ECS's own types: `http.response.status_code` and
+ *   `http.response.body.bytes` are `long`, the rest keywords; `url.original`,
+ *   `user_agent.original` and `user.name` have ECS's `.text` sub-field for word searches from
+ *   Kibana. ECS makes `url.original` a `wildcard` where the cluster has that type; it is a
+ *   keyword here, which ECS allows, because the type is a module some clusters lack (the
+ *   template would be refused whole; the test cluster is one), and the query language needs only exact, prefix
+ *   and range matches, which a keyword answers. A URL longer than IGNORE_ABOVE is kept in
+ *   `_source`, not indexed.
  *
  * A changed template applies to indices created after the PUT (tomorrow's), not to existing
- * ones: that is how Elasticsearch templates work, and why TEMPLATE_VERSION is in `_meta`.
+ * ones: that is how Elasticsearch templates work, and why TEMPLATE_VERSION is in `_meta`. Fields
+ * a new version adds are also put into the mapping of the indices that exist
+ * (`addFieldsToExistingIndices`), so today's index searches them from the upgrade on, not from
+ * tomorrow; documents stored before keep what they were indexed with.
  */
 
-export const TEMPLATE_VERSION = 1;
+export const TEMPLATE_VERSION = 2;
 
 /** The retention class when none is configured. */
 export const DEFAULT_CLASS = 'default';
@@ -41,6 +56,12 @@ const IGNORE_ABOVE = 8191;
 
 const keyword = { type: 'keyword', ignore_above: IGNORE_ABOVE } as const;
 const integer = { type: 'integer' } as const;
+const long = { type: 'long' } as const;
+/**
+ * ECS's multi-field for word search on a keyword. ECS 8 makes it `match_only_text`, a module
+ * some clusters lack (as `wildcard`); `text` answers the same queries on every cluster.
+ */
+const withText = { fields: { text: { type: 'text' } } } as const;
 const dateNanos = { type: 'date_nanos' } as const;
 // `ignore_above` on flattened is supported by Elasticsearch but missing from the client's types.
 const flattened = { type: 'flattened', ignore_above: IGNORE_ABOVE } as unknown as estypes.MappingProperty;
@@ -50,6 +71,8 @@ export const MAPPINGS: estypes.MappingTypeMapping = {
   dynamic: false,
   properties: {
     '@timestamp': dateNanos,
+    ecs: { properties: { version: keyword } },
+    sender_timestamp: keyword,
     event: {
       properties: {
         id: keyword,
@@ -64,6 +87,7 @@ export const MAPPINGS: estypes.MappingTypeMapping = {
       properties: {
         level: keyword,
         flags: keyword,
+        source: { properties: { address: keyword } },
         syslog: {
           properties: {
             severity: { properties: { code: integer, name: keyword } },
@@ -95,6 +119,17 @@ export const MAPPINGS: estypes.MappingTypeMapping = {
         container_number: integer,
       },
     },
+    http: {
+      properties: {
+        request: { properties: { method: keyword, referrer: keyword } },
+        response: { properties: { status_code: long, body: { properties: { bytes: long } } } },
+        version: keyword,
+      },
+    },
+    url: { properties: { original: { ...keyword, ...withText } } },
+    source: { properties: { address: keyword } },
+    user: { properties: { name: { ...keyword, ...withText } } },
+    user_agent: { properties: { original: { ...keyword, ...withText } } },
     fields: flattened,
   },
 };
@@ -133,7 +168,7 @@ export function indexTemplate(
         // real cost on a cluster, low.
         number_of_shards: 1,
         ...(opts.replicas !== undefined ? { number_of_replicas: opts.replicas } : {}),
-        // With `dynamic: false` only this template adds fields (about 35), so this limit is
+        // With `dynamic: false` only this template adds fields (about 55), so this limit is
         // never approached; it is set so a changed cluster default cannot matter.
         'mapping.total_fields.limit': 1000,
         // refresh_interval is left at its default (1s): new events are searchable within a second.
@@ -157,6 +192,28 @@ export async function ensureTemplate(
   await client.indices.putIndexTemplate(
     indexTemplate(prefix, templateOpts),
     requestTimeout !== undefined ? { requestTimeout } : {},
+  );
+}
+
+/**
+ * Puts MAPPINGS into the indices `<prefix>-*` that exist: Elasticsearch adds the fields they lack
+ * and leaves the rest (a type can never change; the same one is accepted as it is). Matching no
+ * index is fine.
+ */
+export async function addFieldsToExistingIndices(
+  client: Client,
+  prefix: string,
+  opts: { requestTimeout?: number } = {},
+): Promise<void> {
+  await client.indices.putMapping(
+    {
+      index: `${prefix}-*`,
+      allow_no_indices: true,
+      ignore_unavailable: true,
+      expand_wildcards: 'open',
+      ...MAPPINGS,
+    },
+    opts.requestTimeout !== undefined ? { requestTimeout: opts.requestTimeout } : {},
   );
 }
 

@@ -8,7 +8,12 @@ import { DeadLetterStore } from '../dead-letter.js';
 import { type BulkItem, classifyItem, classifyRequestError, halve, splitBySize } from './bulk.js';
 import { createElasticsearchClient, describeNodes } from './client.js';
 import { bulkBody, type EncodedEvent, type EncodeOptions, encodeBatch, type Unencodable } from './encode.js';
-import { DEFAULT_CLASS, ensureTemplate, type TemplateOptions } from './template.js';
+import {
+  addFieldsToExistingIndices,
+  DEFAULT_CLASS,
+  ensureTemplate,
+  type TemplateOptions,
+} from './template.js';
 
 /**
  * The Elasticsearch store's writer: a batch becomes bulk `create` requests, and their answers
@@ -176,6 +181,19 @@ export class ElasticsearchWriter implements StoreWriter {
       ...(requestTimeout !== undefined ? { requestTimeout } : {}),
     });
     this.templateReady = true;
+    try {
+      await addFieldsToExistingIndices(
+        this.client,
+        this.config.index_prefix,
+        requestTimeout !== undefined ? { requestTimeout } : {},
+      );
+    } catch (err) {
+      // Only today's index is at stake (tomorrow's gets the template): not worth refusing to start.
+      this.log.warn(
+        { prefix: this.config.index_prefix, reason: classifyRequestError(err).reason },
+        "could not add this version's fields to the existing indices; they are searchable from tomorrow's index on",
+      );
+    }
   }
 
   private async attempt(batch: readonly LogEvent[]): Promise<WriteOutcome> {

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { fsyncDirSync } from '../../core/fsync-dir.js';
-import { assertReadable, migrate } from './migrations.js';
+import { assertReadable, migrate, SCHEMA_VERSION, schemaVersion } from './migrations.js';
 
 /**
  * Where the embedded store keeps its files, and how one day file is opened.
@@ -192,6 +192,52 @@ export function removeStaleTempFiles(dataDir: string): void {
         fs.rmSync(path.join(root, c, name), { force: true });
       }
     }
+  }
+}
+
+/**
+ * Brings every day file written by an older logwharf to the current schema, at the writer's
+ * open. Readers refuse any other version, and the writer only opens the days it writes to, so
+ * without this an upgrade would leave yesterday's files unsearchable. A migration is a schema
+ * change only (no row is rewritten: see migrations.ts), milliseconds per file. A file that
+ * cannot be migrated (damaged, locked, of a newer version) is left as it is: the reader and the
+ * writer report it, with its name, when they reach it. Returns the files it could not migrate.
+ */
+export function upgradeDayFiles(dataDir: string): { file: string; error: string }[] {
+  const failed: { file: string; error: string }[] = [];
+  for (const f of listDayFiles(dataDir)) {
+    // Most starts find every file up to date: the header says so without opening SQLite (~1 ms
+    // a file, measured). It can lag behind a migration still in the WAL, never run ahead of one.
+    if (headerUserVersion(f.path) >= SCHEMA_VERSION) continue;
+    let db: Database.Database | undefined;
+    try {
+      db = new Database(f.path, { fileMustExist: true });
+      db.pragma('busy_timeout = 5000');
+      if (schemaVersion(db) >= SCHEMA_VERSION) continue;
+      migrate(db, f.path, { day: f.day, retentionClass: f.retentionClass });
+    } catch (err) {
+      failed.push({ file: f.path, error: err instanceof Error ? err.message : String(err) });
+    } finally {
+      if (db) closeQuietly(db);
+    }
+  }
+  return failed;
+}
+
+/**
+ * `PRAGMA user_version` as the database file's header holds it (4 bytes, big-endian, at offset
+ * 60 of the SQLite file format), or -1 when it cannot be read.
+ */
+function headerUserVersion(file: string): number {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(file, 'r');
+    const b = Buffer.alloc(4);
+    return fs.readSync(fd, b, 0, 4, 60) === 4 ? b.readUInt32BE(0) : -1;
+  } catch {
+    return -1;
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
   }
 }
 

@@ -8,7 +8,10 @@ import {
   containerParams,
   dayOf,
   eventParams,
+  eventParamsWithEcs,
+  hasEcsColumns,
   INDEX_FTS_SINCE_SQL,
+  INSERT_EVENT_ECS_SQL,
   INSERT_EVENT_SQL,
   invalidReason,
   MAX_ROWID_SQL,
@@ -26,6 +29,7 @@ import {
   removeDbFiles,
   removeStaleTempFiles,
   storeRoot,
+  upgradeDayFiles,
 } from './files.js';
 import { SchemaVersionError } from './migrations.js';
 import { type EmbeddedReader, openEmbeddedReader } from './reader.js';
@@ -54,6 +58,8 @@ export interface EmbeddedStoreOptions {
   maxOpenDays?: number;
   /** `full` (default): a commit survives power loss. `normal`: only a crash of this process. */
   durability?: Durability;
+  /** Told about each day file of an older schema that could not be migrated at open. */
+  onUpgradeFailed?: (file: string, error: string) => void;
 }
 
 export interface EmbeddedStore {
@@ -72,6 +78,7 @@ export interface EmbeddedStore {
 interface DayHandle {
   db: Database.Database;
   insertEvent: Database.Statement;
+  insertEventEcs: Database.Statement;
   maxRowid: Database.Statement;
   indexFtsSince: Database.Statement;
   upsertContainer: Database.Statement;
@@ -88,6 +95,7 @@ interface Group {
 export async function openEmbeddedStore(opts: EmbeddedStoreOptions): Promise<EmbeddedStore> {
   fs.mkdirSync(storeRoot(opts.dataDir), { recursive: true });
   removeStaleTempFiles(opts.dataDir);
+  for (const f of upgradeDayFiles(opts.dataDir)) opts.onUpgradeFailed?.(f.file, f.error);
   const writer = new Writer(opts);
   const reader = await openEmbeddedReader({ dataDir: opts.dataDir, maxOpenDays: opts.maxOpenDays ?? 8 });
   return {
@@ -224,6 +232,7 @@ class Writer implements StoreWriter {
     const h: DayHandle = {
       db,
       insertEvent: db.prepare(INSERT_EVENT_SQL),
+      insertEventEcs: db.prepare(INSERT_EVENT_ECS_SQL),
       maxRowid: db.prepare(MAX_ROWID_SQL).pluck(),
       indexFtsSince: db.prepare(INDEX_FTS_SINCE_SQL),
       upsertContainer: db.prepare(UPSERT_CONTAINER_SQL),
@@ -236,6 +245,7 @@ class Writer implements StoreWriter {
   private writeGroup(h: DayHandle, events: LogEvent[]): void {
     const written = new Map<string, { ref: number; info: ContainerInfo }>();
     const params: unknown[] = [];
+    const paramsEcs: unknown[] = [];
     h.db.transaction(() => {
       const before = (h.maxRowid.get() as number | null) ?? 0;
       for (const e of events) {
@@ -252,7 +262,8 @@ class Writer implements StoreWriter {
           }
         }
         // A (ts, id) already stored (a replay) is skipped, and gets no rowid above `before`.
-        h.insertEvent.run(...eventParams(e, ref, params));
+        if (hasEcsColumns(e)) h.insertEventEcs.run(...eventParamsWithEcs(e, ref, paramsEcs));
+        else h.insertEvent.run(...eventParams(e, ref, params));
       }
       h.indexFtsSince.run(before);
     })();

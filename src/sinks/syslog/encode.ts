@@ -99,8 +99,11 @@ function escapeValue(value: string): string {
 }
 
 /**
- * The event's own structured data re-emitted, plus, for a container's event, a `logwharf@32473`
- * element with the container facts. Two SD-IDs that sanitise to the same name are merged into one
+ * The event's own structured data re-emitted, plus a `logwharf@32473` element with what the
+ * header cannot say: a container's facts; for a syslog event, the address it came from
+ * (`source_address`: the header's HOSTNAME is the sender's claim) and, when its time was out of
+ * line and replaced by the receive time (the TIMESTAMP sent), the time it claimed
+ * (`sender_timestamp`). Two SD-IDs that sanitise to the same name are merged into one
  * element (an SD-ID may occur only once per message, section 6.3.2) rather than dropping either.
  */
 function structuredData(e: LogEvent): string {
@@ -132,6 +135,8 @@ function structuredData(e: LogEvent): string {
     if (service) add(LOGWHARF_SD_ID, 'service', service);
     if (c.composeProject) add(LOGWHARF_SD_ID, 'project', c.composeProject);
   }
+  if (e.senderAddress !== undefined) add(LOGWHARF_SD_ID, 'source_address', e.senderAddress);
+  if (e.senderTimestamp !== undefined) add(LOGWHARF_SD_ID, 'sender_timestamp', e.senderTimestamp);
   if (elements.size === 0) return NIL;
   let out = '';
   for (const [id, params] of elements) out += params.length === 0 ? `[${id}]` : `[${id} ${params.join(' ')}]`;

@@ -13,6 +13,8 @@ export interface SyslogPeer {
  *
  * - `@timestamp` is the time the message carries, else the time it was received.
  * - `host.name` is the header's hostname, else the sender's address (as rsyslog's %fromhost%).
+ * - `log.source.address` is always the sender's address: the header's hostname is the sender's
+ *   claim, the address is what the socket saw (a relay's, when one forwarded the message).
  * - `service.name` is the app-name, as DESIGN.md says for syslog.
  * - `event.original` keeps the whole received text, header included, whenever the stored message
  *   is not all of it (kept for audit, like every other source's raw line).
@@ -37,6 +39,7 @@ export function syslogEvent(
     severity: msg.severity,
     facility: msg.facility,
     host: msg.hostname ?? peer.address,
+    senderAddress: peer.address,
   };
   if (raw !== msg.message) e.original = raw;
   if (msg.appname !== undefined) e.service = msg.appname;
