@@ -1,11 +1,15 @@
 import { checkConfig, loadConfig, resolveConfigFile } from '../config/load.js';
 import { parseDuration } from '../core/duration.js';
+import { Health } from '../core/health.js';
 import { type Service, startService } from '../service.js';
 import { createLogger } from '../telemetry/logger.js';
 
 /** A clean stop: everything read is in the buffers or the store, positions saved. */
 export const EXIT_STOPPED = 0;
-/** The stop ran out of shutdown_timeout; what was not saved is read again at the next start. */
+/**
+ * The stop ran out of shutdown_timeout, or a part of it failed (positions could not be saved);
+ * what was not saved is read again at the next start.
+ */
 export const EXIT_STOP_TIMEOUT = 1;
 /** A second SIGTERM/SIGINT cut the stop short: 128 + the signal's number, as a shell reports it. */
 export const EXIT_FORCED: Readonly<Record<StopSignal, number>> = { SIGTERM: 143, SIGINT: 130 };
@@ -42,14 +46,31 @@ export async function runCommand(args: { config?: string }): Promise<number> {
   const file = resolveConfigFile(args.config);
   const config = loadConfig({ file });
   const log = createLogger();
-  return supervise({
-    // SIGHUP reads the same file and the environment again, exactly as at start.
-    start: () => startService(config, log, { configSource: () => checkConfig({ file }) }),
-    shutdownTimeoutMs: parseDuration(config.shutdown_timeout),
-    signals: process,
-    log,
-    onStarted: () => log.info({ data_dir: config.data_dir, config: file }, 'logwharf running'),
-  });
+  const health = new Health();
+  // A safety net, not a way of handling errors: every loop handles its own. Node would end the
+  // process on a rejection nobody handled; a bug of that kind must not stop collection, but it
+  // must not go unseen either: it is logged at fatal level, counted, and /readyz answers 503
+  // naming `process` from then on, so a probe or an operator sees it and restarts logwharf.
+  const onUnhandled = (reason: unknown) => {
+    health.fail('process', 'unhandled_rejection', 'BUG');
+    log.fatal(
+      { err: reason },
+      'BUG: a promise rejection nobody handled; logwharf goes on, but restart it soon',
+    );
+  };
+  process.on('unhandledRejection', onUnhandled);
+  try {
+    return await supervise({
+      // SIGHUP reads the same file and the environment again, exactly as at start.
+      start: () => startService(config, log, { configSource: () => checkConfig({ file }), health }),
+      shutdownTimeoutMs: parseDuration(config.shutdown_timeout),
+      signals: process,
+      log,
+      onStarted: () => log.info({ data_dir: config.data_dir, config: file }, 'logwharf running'),
+    });
+  } finally {
+    process.removeListener('unhandledRejection', onUnhandled);
+  }
 }
 
 /**
@@ -119,7 +140,16 @@ export async function supervise(opts: SuperviseOptions): Promise<number> {
     log.info({ signal, shutdown_timeout_ms: opts.shutdownTimeoutMs }, 'stopping');
     let timer: NodeJS.Timeout | undefined;
     const outcome = await Promise.race([
-      up.stop().then(() => 'stopped' as const),
+      up.stop().then(
+        () => 'stopped' as const,
+        (err: unknown) => {
+          log.error(
+            { err: String(err) },
+            'the stop did not complete (every part was stopped; what was not saved is read again at the next start)',
+          );
+          return 'failed' as const;
+        },
+      ),
       forced.promise,
       new Promise<'timeout'>((resolve) => {
         timer = setTimeout(() => resolve('timeout'), opts.shutdownTimeoutMs);
@@ -130,6 +160,7 @@ export async function supervise(opts: SuperviseOptions): Promise<number> {
       log.info({ signal }, 'stopped');
       return EXIT_STOPPED;
     }
+    if (outcome === 'failed') return EXIT_STOP_TIMEOUT;
     if (outcome === 'timeout') {
       log.error(
         { shutdown_timeout_ms: opts.shutdownTimeoutMs },

@@ -86,6 +86,7 @@ export class ContainerFollower {
       lagSeconds: lagSeconds(now, this.pending.oldest(committed)),
       reconnects: this.reconnects,
       dropped: { undecodable: this.undecodable },
+      paused: this.paused,
       ...(c.composeProject !== undefined
         ? { compose: { project: c.composeProject, service: c.composeService, number: c.composeNumber } }
         : {}),
