@@ -1,5 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyServerOptions,
+  LogController,
+} from 'fastify';
 import type { StatusProvider } from '../core/status.js';
 import type { StoreReader } from '../core/store.js';
 import type { MetricFamily } from '../telemetry/metrics.js';
@@ -61,9 +66,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       ? { loggerInstance: logger }
       : { logger: logger as NonNullable<FastifyServerOptions['logger']> }),
     return503OnClosing: true,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
     genReqId: () => randomUUID(),
-    requestIdLogLabel: 'request_id',
   });
 
   app.setErrorHandler(errorHandler);
