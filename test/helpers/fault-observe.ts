@@ -30,6 +30,21 @@ export function metricSum(m: Map<string, number>, name: string): number | undefi
   return sum;
 }
 
+/**
+ * Every failed operation logwharf retried (logwharf_component_errors_total), for a report:
+ * `store buffer append ENOSPC x7, positions save ENOSPC x3`, or `none`.
+ */
+export function componentErrors(m: Map<string, number>): string {
+  const out: string[] = [];
+  for (const [key, value] of m) {
+    const l = /^logwharf_component_errors_total\{component="([^"]*)",op="([^"]*)",code="([^"]*)"\}$/.exec(
+      key,
+    );
+    if (l) out.push(`${l[1]} ${l[2]} ${l[3]} x${value}`);
+  }
+  return out.length > 0 ? out.join(', ') : 'none';
+}
+
 export async function scrapeMetrics(api: ApiClient): Promise<Map<string, number>> {
   const res = await fetch(`${api.baseUrl}/metrics`);
   if (!res.ok) throw new Error(`/metrics answered ${res.status}`);
