@@ -1,16 +1,16 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ApiClient } from '../helpers/api-client.js';
 import { ensureTestImage } from '../helpers/docker.js';
 import { skipOrFail, Tmpfs, unavailable } from '../helpers/fault-disk.js';
 import {
   componentErrors,
   metricSum,
-  rssMiB,
   scrapeMetrics,
   storedCount,
+  waitForReady,
   waitForStored,
+  watchThrough,
 } from '../helpers/fault-observe.js';
 import { CLEAN, cleanUp, logwharfFor, report, settleProject, verdict } from '../helpers/fault-scenario.js';
 import { SequenceProject } from '../helpers/fault-sequence.js';
@@ -75,12 +75,6 @@ afterAll(() =>
   ),
 );
 
-async function readyz(api: ApiClient): Promise<{ status: number; failing: string[] }> {
-  const res = await fetch(`${api.baseUrl}/readyz`);
-  const body = (await res.json()) as { failing?: string[] };
-  return { status: res.status, failing: body.failing ?? [] };
-}
-
 /** Lines logwharf has read from the flood container. */
 function floodRead(m: Map<string, number>): number {
   let n = 0;
@@ -103,7 +97,7 @@ describe('the disk under data_dir fills up', () => {
     const stalled = await waitFor(
       async () => {
         if (!lw.running) throw new Error(`logwharf exited on a full disk:\n${lw.tail()}`);
-        const r = await readyz(lw.api);
+        const r = await lw.api.readiness();
         return r.status === 503 && r.failing.includes('store buffer: ENOSPC on append') ? r : null;
       },
       { timeoutMs: 120_000, intervalMs: 500, what: '/readyz to name the full disk' },
@@ -127,17 +121,7 @@ describe('the disk under data_dir fills up', () => {
     );
     const atPause = floodRead(await scrapeMetrics(lw.api));
     // Stalled for a while: the process stays up and answers, the flood is not read on.
-    const rss: number[] = [];
-    const healthz: number[] = [];
-    await waitFor(
-      async () => {
-        healthz.push(lw.running ? (await fetch(`${lw.api.baseUrl}/healthz`)).status : 0);
-        const mib = await rssMiB(lw.pid);
-        if (mib !== undefined) rss.push(mib);
-        return Date.now() - fullAt >= 15_000;
-      },
-      { timeoutMs: 30_000, intervalMs: 1000, what: '15 s of a full disk' },
-    );
+    const { healthz, rss } = await watchThrough(lw, fullAt + 15_000);
     expect(lw.running, lw.tail()).toBe(true);
     expect(new Set(healthz), 'every /healthz while full').toEqual(new Set([200]));
     const stalledMetrics = await scrapeMetrics(lw.api);
@@ -150,17 +134,12 @@ describe('the disk under data_dir fills up', () => {
         'logwharf_component_errors_total{component="store buffer",op="append",code="ENOSPC"}',
       ) ?? 0;
     expect(enospc).toBeGreaterThan(0);
-    expect((await readyz(lw.api)).status).toBe(503);
+    expect(await lw.api.readyz()).toBe(503);
 
     // Space is back: everything goes on by itself.
     await tmpfs!.resize(GROWN_MIB);
     const grownAt = Date.now();
-    await waitFor(async () => (await readyz(lw.api)).status === 200, {
-      timeoutMs: 120_000,
-      intervalMs: 500,
-      what: '/readyz to answer 200 once the disk has room',
-    });
-    const recoveredMs = Date.now() - grownAt;
+    const recoveredMs = await waitForReady(lw.api, '/readyz to answer 200 once the disk has room');
     await seq.waitForMoreSent(100);
     await seq.compose.stop();
     const tally = await settleProject(lw, seq, 180_000);

@@ -1,7 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ApiClient } from '../helpers/api-client.js';
 import { filesystemType, setImmutable, skipOrFail, unavailable } from '../helpers/fault-disk.js';
-import { componentErrors, metricSum, scrapeMetrics, waitForStored } from '../helpers/fault-observe.js';
+import {
+  componentErrors,
+  metricSum,
+  scrapeMetrics,
+  waitForReady,
+  waitForStored,
+  watchThrough,
+} from '../helpers/fault-observe.js';
 import { CLEAN, cleanUp, logwharfFor, report, settleProject, verdict } from '../helpers/fault-scenario.js';
 import { SequenceProject } from '../helpers/fault-sequence.js';
 import type { LogwharfProcess } from '../helpers/logwharf-process.js';
@@ -55,12 +61,6 @@ afterAll(() =>
   ),
 );
 
-async function readyz(api: ApiClient): Promise<{ status: number; failing: string[] }> {
-  const res = await fetch(`${api.baseUrl}/readyz`);
-  const body = (await res.json()) as { failing?: string[] };
-  return { status: res.status, failing: body.failing ?? [] };
-}
-
 describe('the filesystem under data_dir refuses every write for a while', () => {
   it('stays up, says why, retries, and loses and doubles nothing, also after a crash', async (ctx) => {
     if (skip) ctx.skip();
@@ -73,20 +73,13 @@ describe('the filesystem under data_dir refuses every write for a while', () => 
     const refusedAt = Date.now();
     const failing = await waitFor(
       async () => {
-        const r = await readyz(lw.api);
+        const r = await lw.api.readiness();
         return r.status === 503 && r.failing.includes('store buffer: EPERM on append') ? r.failing : null;
       },
       { timeoutMs: 60_000, intervalMs: 250, what: '/readyz to name the refused writes' },
     );
     expect(failing.join('\n')).not.toMatch(/\//); // names and codes, no paths
-    const healthz: number[] = [];
-    await waitFor(
-      async () => {
-        healthz.push(lw.running ? (await fetch(`${lw.api.baseUrl}/healthz`)).status : 0);
-        return Date.now() - refusedAt >= REFUSE_MS;
-      },
-      { timeoutMs: REFUSE_MS + 15_000, intervalMs: 1000, what: `${REFUSE_MS / 1000} s of refused writes` },
-    );
+    const { healthz } = await watchThrough(lw, refusedAt + REFUSE_MS);
     expect(lw.running, lw.tail()).toBe(true);
     expect(new Set(healthz), 'every /healthz while writes were refused').toEqual(new Set([200]));
     const whileRefused = await scrapeMetrics(lw.api);
@@ -94,12 +87,7 @@ describe('the filesystem under data_dir refuses every write for a while', () => 
 
     await setImmutable(dataDir, false);
     const allowedAt = Date.now();
-    await waitFor(async () => (await readyz(lw.api)).status === 200, {
-      timeoutMs: 120_000,
-      intervalMs: 500,
-      what: '/readyz to answer 200 once writes work again',
-    });
-    const recoveredMs = Date.now() - allowedAt;
+    const recoveredMs = await waitForReady(lw.api, '/readyz to answer 200 once writes work again');
     await seq.waitForMoreSent(200);
     const m = await scrapeMetrics(lw.api);
 

@@ -1,5 +1,4 @@
-import fs from 'node:fs/promises';
-import path from 'node:path';
+import type fs from 'node:fs/promises';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DiskBuffer } from '../../src/buffer/disk-buffer.js';
@@ -8,6 +7,7 @@ import { Health } from '../../src/core/health.js';
 import type { StoreWriter, WriteOutcome } from '../../src/core/store.js';
 import { DiskChannel } from '../../src/pipeline/disk-channel.js';
 import { Pipeline } from '../../src/pipeline/pipeline.js';
+import { fileHandlePrototype } from '../helpers/file-handles.js';
 import { waitFor } from '../helpers/poll.js';
 import { removeTempDir, tempDir } from '../helpers/tmp.js';
 
@@ -59,14 +59,6 @@ class RecordingSink implements StoreWriter {
 
 function errno(code: string): Error {
   return Object.assign(new Error(`${code}: injected, /secret/path`), { code });
-}
-
-async function fileHandlePrototype(dir: string): Promise<fs.FileHandle> {
-  const probe = await fs.open(path.join(dir, 'probe'), 'w');
-  const proto = Object.getPrototypeOf(probe) as fs.FileHandle;
-  await probe.close();
-  await fs.rm(path.join(dir, 'probe'));
-  return proto;
 }
 
 const cleanups: (() => Promise<void>)[] = [];

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { PositionSaver } from '../../src/checkpoint/position-saver.js';
 import { POSITIONS_FILE, PositionStore } from '../../src/checkpoint/positions.js';
 import { Health } from '../../src/core/health.js';
+import { fileHandlePrototype } from '../helpers/file-handles.js';
 import { waitFor } from '../helpers/poll.js';
 import { removeTempDir, tempDir } from '../helpers/tmp.js';
 
@@ -22,14 +23,6 @@ afterEach(async () => {
   vi.restoreAllMocks();
   for (const d of dirs.splice(0)) await removeTempDir(d);
 });
-
-async function fileHandlePrototype(dir: string): Promise<fs.FileHandle> {
-  const probe = await fs.open(path.join(dir, 'probe'), 'w');
-  const proto = Object.getPrototypeOf(probe) as fs.FileHandle;
-  await probe.close();
-  await fs.rm(path.join(dir, 'probe'));
-  return proto;
-}
 
 describe('PositionSaver', () => {
   it('retries a save that fails with ENOSPC until it works, showing it as failing meanwhile', async () => {
