@@ -47,18 +47,7 @@ export async function runCommand(args: { config?: string }): Promise<number> {
   const config = loadConfig({ file });
   const log = createLogger();
   const health = new Health();
-  // A safety net, not a way of handling errors: every loop handles its own. Node would end the
-  // process on a rejection nobody handled; a bug of that kind must not stop collection, but it
-  // must not go unseen either: it is logged at fatal level, counted, and /readyz answers 503
-  // naming `process` from then on, so a probe or an operator sees it and restarts logwharf.
-  const onUnhandled = (reason: unknown) => {
-    health.fail('process', 'unhandled_rejection', 'BUG');
-    log.fatal(
-      { err: reason },
-      'BUG: a promise rejection nobody handled; logwharf goes on, but restart it soon',
-    );
-  };
-  process.on('unhandledRejection', onUnhandled);
+  const removeNet = catchUnhandledRejections(process, health, log);
   try {
     return await supervise({
       // SIGHUP reads the same file and the environment again, exactly as at start.
@@ -69,8 +58,32 @@ export async function runCommand(args: { config?: string }): Promise<number> {
       onStarted: () => log.info({ data_dir: config.data_dir, config: file }, 'logwharf running'),
     });
   } finally {
-    process.removeListener('unhandledRejection', onUnhandled);
+    removeNet();
   }
+}
+
+/**
+ * A safety net, not a way of handling errors: every loop handles its own. Node ends the
+ * process on a promise rejection nobody handled; a bug of that kind must not stop collection,
+ * but it must not go unseen either: it is logged at fatal level, counted
+ * (logwharf_component_errors_total{component="process"}), and /readyz answers 503 naming
+ * `process: BUG on unhandled_rejection` from then on, so a probe or an operator sees it and
+ * restarts logwharf. Returns the function that removes the net.
+ */
+export function catchUnhandledRejections(
+  target: Pick<NodeJS.Process, 'on' | 'removeListener'>,
+  health: Health,
+  log: { fatal(obj: object, msg: string): void },
+): () => void {
+  const onUnhandled = (reason: unknown) => {
+    health.fail('process', 'unhandled_rejection', 'BUG');
+    log.fatal(
+      { err: reason },
+      'BUG: a promise rejection nobody handled; logwharf goes on, but restart it soon',
+    );
+  };
+  target.on('unhandledRejection', onUnhandled);
+  return () => target.removeListener('unhandledRejection', onUnhandled);
 }
 
 /**

@@ -208,6 +208,20 @@ describe('the names of every metric (Prometheus conventions)', () => {
     ]);
   });
 
+  it('show failing I/O by component, operation and code, and why the sources are paused', () => {
+    const text = renderMetrics(collectServiceMetrics(everything()));
+    for (const line of [
+      'logwharf_component_errors_total{component="store buffer",op="append",code="ENOSPC"} 2',
+      'logwharf_component_failing{component="store buffer",op="append",code="ENOSPC"} 1',
+      'logwharf_pipeline_queued_bytes 1000',
+      'logwharf_pipeline_paused{reason="events"} 0',
+      'logwharf_pipeline_paused{reason="bytes"} 1',
+      'logwharf_pipeline_pauses_total{reason="bytes"} 2',
+    ]) {
+      expect(text.split('\n')).toContain(line);
+    }
+  });
+
   it('leave out the parts that are off', () => {
     const m = everything();
     const names = collectServiceMetrics({
