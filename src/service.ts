@@ -8,7 +8,7 @@ import type { CheckResult } from './config/load.js';
 import type { Config, DockerSourceConfig, SyslogSourceConfig } from './config/schema.js';
 import { splitHostPort } from './config/semantic.js';
 import { parseDuration } from './core/duration.js';
-import { describeFailure, Health } from './core/health.js';
+import { Health, readinessFailures } from './core/health.js';
 import { listenError } from './core/listen-error.js';
 import { Steps } from './core/steps.js';
 import { resolvesWithin } from './core/wait.js';
@@ -83,7 +83,7 @@ export async function startService(config: Config, log: Logger, opts: ServiceOpt
         kind: store.kind,
         writer: store.writer,
         deadLetter: (events, reason) => store.deadLetters.write(events, reason, store.kind),
-        readiness: true,
+        reportWrites: true,
         bufferName: 'store',
         buffer: config.store.buffer,
       },
@@ -207,7 +207,7 @@ export async function startService(config: Config, log: Logger, opts: ServiceOpt
               deadLetters: () => ({ count: store.deadLetters.count(), dir: store.deadLetters.dir }),
             },
             storeReady: () => store.writer.ready(),
-            failing: () => health.failing().map(describeFailure),
+            failing: () => readinessFailures(health),
             tokens: config.http.auth && config.http.auth !== 'none' ? config.http.auth.tokens : undefined,
             metrics: () =>
               collectServiceMetrics({

@@ -78,3 +78,16 @@ export class Health {
 export function describeFailure(f: Pick<Failure, 'component' | 'op' | 'code'>): string {
   return `${f.component}: ${f.code} on ${f.op}`;
 }
+
+/**
+ * What of it makes logwharf not ready, as /readyz lists it: every failing operation but a
+ * sink's writes. Those are retried while its disk buffer keeps the events (the store being
+ * reachable is /readyz's own store check); a disk under data_dir that fails, or positions
+ * that cannot be saved, leave nowhere to keep events.
+ */
+export function readinessFailures(health: Health): string[] {
+  return health
+    .failing()
+    .filter((f) => f.op !== 'write')
+    .map(describeFailure);
+}

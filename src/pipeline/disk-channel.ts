@@ -19,7 +19,7 @@ export interface DiskChannelOptions {
   maxBytes: number;
   fsync: 'always' | 'never';
   whenFull: 'block' | 'drop_newest';
-  /** Where failed buffer operations (and the sink's writes, if it counts for readiness) are reported. */
+  /** Where failed buffer operations (and the sink's writes, under sink.reportWrites) are reported. */
   health: Health;
   log: Logger;
 }
@@ -162,7 +162,7 @@ export class DiskChannel implements SinkChannel {
           writer: this.opts.sink.writer,
           ...(this.opts.sink.deadLetter ? { deadLetter: this.opts.sink.deadLetter } : {}),
           counters: this.counters,
-          ...(this.opts.sink.readiness ? { health: this.opts.health } : {}),
+          ...(this.opts.sink.reportWrites ? { health: this.opts.health } : {}),
           log: this.opts.log,
           signal,
         });

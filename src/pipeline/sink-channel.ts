@@ -36,10 +36,10 @@ export interface ChannelSink {
   writer: StoreWriter;
   deadLetter?: (events: readonly LogEvent[], reason: string) => Promise<void>;
   /**
-   * Its failing writes make logwharf not ready (the store). A forwarding target that is down
-   * does not: it has its own metrics, and the store and the API go on without it.
+   * Its failing writes are reported to Health, with their code (the store: SQLITE_BUSY,
+   * status_429), for /metrics. A forwarding target has metrics of its own.
    */
-  readiness?: boolean;
+  reportWrites?: boolean;
 }
 
 /** Writes straight to the sink: no files, positions move once the sink has committed. */
@@ -69,7 +69,7 @@ export class MemoryChannel implements SinkChannel {
         writer: this.sink.writer,
         ...(this.sink.deadLetter ? { deadLetter: this.sink.deadLetter } : {}),
         counters: this.counters,
-        ...(this.sink.readiness ? { health: this.health } : {}),
+        ...(this.sink.reportWrites ? { health: this.health } : {}),
         log: this.log,
         signal: this.abort.signal,
       });

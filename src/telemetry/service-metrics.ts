@@ -215,7 +215,7 @@ function healthFamilies(health: Health): MetricFamily[] {
     },
     {
       name: 'logwharf_component_failing',
-      help: 'Operations failing now (1; being retried), by component, operation and error code: what /readyz lists.',
+      help: "Operations failing now (1; being retried), by component, operation and error code: what /readyz lists, and a sink's failing writes.",
       type: 'gauge',
       samples: health.failing().map((f) => ({
         labels: { component: f.component, op: f.op, code: f.code },

@@ -73,7 +73,7 @@ async function setUp(opts: { sinkUp?: boolean } = {}) {
   const sink = new RecordingSink();
   sink.up = opts.sinkUp ?? true;
   const channel = await DiskChannel.open({
-    sink: { name: 'store', kind: 'test', writer: sink, readiness: true },
+    sink: { name: 'store', kind: 'test', writer: sink, reportWrites: true },
     dir,
     maxBytes: 1 << 20,
     fsync: 'always',
