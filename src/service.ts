@@ -1,6 +1,6 @@
-import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { buildApp } from './api/app.js';
+import { listenApi } from './api/listen.js';
 import { lockDataDir } from './checkpoint/data-dir-lock.js';
 import { PositionSaver } from './checkpoint/position-saver.js';
 import { PositionStore } from './checkpoint/positions.js';
@@ -9,12 +9,9 @@ import type { Config, DockerSourceConfig, SyslogSourceConfig } from './config/sc
 import { splitHostPort } from './config/semantic.js';
 import { parseDuration } from './core/duration.js';
 import { Health, readinessFailures } from './core/health.js';
-import { listenError } from './core/listen-error.js';
 import { Steps } from './core/steps.js';
-import { resolvesWithin } from './core/wait.js';
 import { type BufferedSink, forwarderBufferName, openChannels } from './pipeline/open-channels.js';
-import { Pipeline } from './pipeline/pipeline.js';
-import type { SinkChannel } from './pipeline/sink-channel.js';
+import { handOver, Pipeline } from './pipeline/pipeline.js';
 import { applyReload, multilineConfigOf, type ReloadResult } from './reload.js';
 import { ElasticsearchWriter } from './sinks/elasticsearch/writer.js';
 import { openWritableStore } from './sinks/open-writable-store.js';
@@ -227,7 +224,7 @@ export async function startService(config: Config, log: Logger, opts: ServiceOpt
           }),
         (a) => a.close(),
       );
-      httpAddress = await listenHttp(app, listen);
+      httpAddress = await listenApi(app, listen);
       log.info({ address: httpAddress }, 'HTTP API listening');
     }
 
@@ -286,27 +283,6 @@ export async function startService(config: Config, log: Logger, opts: ServiceOpt
   });
 }
 
-/**
- * The pipeline's undo, once the sources stopped: what is in memory goes to the sinks' buffers
- * (fast on disk). A sink that cannot take it (a full buffer, a memory buffer whose sink is down)
- * gets part of the shutdown time; then the channels close and the rest is re-read at the next
- * start (positions did not move past it), so the stop stays within shutdown_timeout.
- */
-async function handOver(
-  pipeline: Pipeline,
-  channels: readonly SinkChannel[],
-  shutdownTimeoutMs: number,
-  log: Logger,
-): Promise<void> {
-  const handedOver = pipeline.close();
-  const budgetMs = Math.max(500, shutdownTimeoutMs * 0.6);
-  if (!(await resolvesWithin(handedOver, budgetMs))) {
-    log.warn({ budget_ms: budgetMs }, 'sinks did not take every queued event in time');
-    await Promise.all(channels.map((c) => c.close()));
-  }
-  await handedOver;
-}
-
 function openForwarder(target: Config['forward']['syslog'][number], log: Logger) {
   const { host, port } = splitHostPort(target.target)!;
   return openSyslogForwarder({
@@ -322,16 +298,6 @@ function openForwarder(target: Config['forward']['syslog'][number], log: Logger)
       : null,
     log,
   });
-}
-
-/** Listens on http.listen (validated at load time, so it always splits); a bind failure is LOGWHARF_ERR_LISTEN. */
-async function listenHttp(app: FastifyInstance, listen: string): Promise<string> {
-  const { host, port } = splitHostPort(listen)!;
-  try {
-    return await app.listen({ host, port });
-  } catch (err) {
-    throw listenError('http.listen', host, port, err as NodeJS.ErrnoException);
-  }
 }
 
 /** Positions of containers the engine no longer has only grow the file: drop them once at start. */

@@ -5,6 +5,7 @@ import { backoffMs } from '../core/backoff.js';
 import type { LogEvent, Position } from '../core/event.js';
 import type { Health } from '../core/health.js';
 import type { Intake } from '../core/intake.js';
+import { resolvesWithin } from '../core/wait.js';
 import { DeliveryAborted } from './deliver.js';
 import { eventBytes } from './event-bytes.js';
 import type { SinkChannel } from './sink-channel.js';
@@ -243,4 +244,25 @@ export class Pipeline implements Intake {
       this.wakeWriter = done;
     });
   }
+}
+
+/**
+ * The pipeline's undo, once the sources stopped: what is in memory goes to the sinks' buffers
+ * (fast on disk). A sink that cannot take it (a full buffer, a memory buffer whose sink is down)
+ * gets part of the shutdown time; then the channels close and the rest is re-read at the next
+ * start (positions did not move past it), so the stop stays within shutdown_timeout.
+ */
+export async function handOver(
+  pipeline: Pipeline,
+  channels: readonly SinkChannel[],
+  shutdownTimeoutMs: number,
+  log: Pick<Logger, 'warn'>,
+): Promise<void> {
+  const handedOver = pipeline.close();
+  const budgetMs = Math.max(500, shutdownTimeoutMs * 0.6);
+  if (!(await resolvesWithin(handedOver, budgetMs))) {
+    log.warn({ budget_ms: budgetMs }, 'sinks did not take every queued event in time');
+    await Promise.all(channels.map((c) => c.close()));
+  }
+  await handedOver;
 }
