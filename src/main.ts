@@ -30,8 +30,10 @@ async function main(argv: string[]): Promise<number> {
       const { runCommand } = await import('./cli/run.js');
       // Exits here rather than when the event loop empties: a stop that ran out of time, or was
       // cut short by a second signal, leaves handles open (a store write, a socket), and a
-      // daemon must end when its signal contract says so.
-      return process.exit(await runCommand({ config: values.config }));
+      // daemon must end when its signal contract says so. A start-up that failed undid its
+      // steps, but a library may still hold a handle: it ends too, with the error.
+      const code = await runCommand({ config: values.config }).catch(report);
+      return process.exit(code);
     }
     case 'query': {
       const { values, positionals } = parseArgs({
@@ -96,22 +98,27 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+/** Prints a command's error on stderr; returns the exit code for it. */
+function report(err: unknown): number {
+  if (err instanceof LogwharfError) {
+    process.stderr.write(`logwharf: ${err.message} [${err.code}]\n`);
+    return err.code === 'LOGWHARF_ERR_USAGE' || err.code === 'LOGWHARF_ERR_CONFIG' ? 2 : 1;
+  }
+  if (err instanceof TypeError && (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    process.stderr.write(`logwharf: ${err.message}\n${USAGE}`);
+    return 2;
+  }
+  process.stderr.write(
+    `logwharf: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+  );
+  return 1;
+}
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },
   (err: unknown) => {
-    if (err instanceof LogwharfError) {
-      process.stderr.write(`logwharf: ${err.message} [${err.code}]\n`);
-      process.exitCode = err.code === 'LOGWHARF_ERR_USAGE' || err.code === 'LOGWHARF_ERR_CONFIG' ? 2 : 1;
-    } else if (err instanceof TypeError && (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`logwharf: ${err.message}\n${USAGE}`);
-      process.exitCode = 2;
-    } else {
-      process.stderr.write(
-        `logwharf: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
-      );
-      process.exitCode = 1;
-    }
+    process.exitCode = report(err);
   },
 );

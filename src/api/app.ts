@@ -1,9 +1,15 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyServerOptions,
+  LogController,
+} from 'fastify';
 import type { StatusProvider } from '../core/status.js';
 import type { StoreReader } from '../core/store.js';
 import type { MetricFamily } from '../telemetry/metrics.js';
 import { bearerAuth, type TokenRule } from './auth.js';
-import { errorHandler, notFoundHandler } from './errors.js';
+import { errorHandler, logServerError, notFoundHandler } from './errors.js';
 import { healthzRoute, readyzRoute } from './routes/health.js';
 import { histogramRoutes } from './routes/histogram.js';
 import { homeRoute } from './routes/home.js';
@@ -15,9 +21,14 @@ export interface AppDeps {
   reader: StoreReader;
   status: StatusProvider;
   storeReady: () => Promise<boolean>;
-  /** `false` (default) for silence, `true` or pino options for fastify's logger, or a pino logger. */
+  /** What fails now besides the store and Docker (core/health.ts, as `store buffer: ENOSPC on append`), for /readyz. */
+  failing?: () => string[];
+  /**
+   * `false` (default) for silence, `true` or pino options for fastify's logger, or a pino logger
+   * (the service's: every 5xx is logged there with its request id).
+   */
   logger?: boolean | object;
-  /** `http.auth.tokens`: when given, every route but /healthz needs one of them as a bearer token. */
+  /** `http.auth.tokens`: when given, every route but /healthz and /readyz needs one of them as a bearer token. */
   tokens?: readonly TokenRule[];
   /** The clock that relative `from`/`to` (`15m`) count back from; tests fix it. */
   now?: () => Date;
@@ -35,10 +46,17 @@ function isLoggerInstance(l: unknown): l is FastifyBaseLogger {
  * Builds the HTTP app (DESIGN.md, "HTTP API") without listening: `main` calls `listen()`,
  * tests call `inject()`.
  *
- * Layout: `/healthz` sits outside the guarded scope; every other route is registered inside
- * it, so the auth hook is one `addHook('onRequest', ...)` on that scope and cannot be
- * forgotten on a new route. The error handler is set before any route so every
+ * Layout: the probes (`/healthz`, `/readyz`) sit outside the guarded scope, so they answer
+ * whatever Authorization header comes with them (container and orchestrator probes cannot send
+ * one) and reveal only ready or not and the failing components' names; every other route is
+ * registered inside it, so the auth hook is one `addHook('onRequest', ...)` on that scope and
+ * cannot be forgotten on a new route. The error handler is set before any route so every
  * scope inherits it.
+ *
+ * Every request gets an id, sent back as the `request-id` header and written on each log line
+ * of the request; a 5xx is logged at error level with it (a probe's 503 at debug: the failing
+ * parts log their own errors). Fastify's per-request lines are off: a scrape every few seconds
+ * is not news. The logger redacts Authorization headers and tokens (telemetry/logger.ts).
  */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const now = deps.now ?? (() => new Date());
@@ -48,17 +66,27 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       ? { loggerInstance: logger }
       : { logger: logger as NonNullable<FastifyServerOptions['logger']> }),
     return503OnClosing: true,
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
+    genReqId: () => randomUUID(),
   });
 
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('request-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => logServerError(request, reply));
 
   await app.register(healthzRoute);
+  await app.register(readyzRoute, {
+    status: deps.status,
+    storeReady: deps.storeReady,
+    failing: deps.failing ?? (() => []),
+  });
 
   await app.register(async (guarded) => {
-    // One hook for everything but /healthz, so a new route cannot forget it.
+    // One hook for everything but the probes, so a new route cannot forget it.
     if (deps.tokens?.length) guarded.addHook('onRequest', bearerAuth(deps.tokens));
-    await guarded.register(readyzRoute, { status: deps.status, storeReady: deps.storeReady });
     await guarded.register(homeRoute);
     await guarded.register(metricsRoute, { collect: deps.metrics ?? (() => []) });
     await guarded.register(

@@ -27,6 +27,8 @@ export interface ApiErrorBody {
   parameter?: string;
   /** When the error comes from the coded catalogue (src/core/errors.ts). */
   code?: ErrorCode;
+  /** On a 5xx: the request's id, as on the logwharf log line that has the details (and the `request-id` header). */
+  request_id?: string;
 }
 
 /** A request parameter that is wrong; thrown by routes, answered with 400 `bad_parameter`. */
@@ -116,11 +118,37 @@ function validationBody(err: FastifyError): ApiErrorBody {
   return { error: 'bad_parameter', message, ...(parameter ? { parameter } : {}) };
 }
 
+/** Requests whose 5xx errorHandler logged already (with the error), so onResponse does not log them again. */
+const loggedErrors = new WeakSet<FastifyRequest>();
+
 export function errorHandler(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   const { status, body } = toApiError(err);
-  if (status >= 500) request.log.error({ err }, 'request failed');
-  else request.log.info({ err: { message: err.message } }, 'request rejected');
+  if (status >= 500) {
+    loggedErrors.add(request);
+    request.log.error(
+      { err, status, method: request.method, route: request.routeOptions.url },
+      'request failed',
+    );
+    // The id on the log line, so "see the logwharf log" leads somewhere.
+    body.request_id = request.id;
+  } else {
+    request.log.debug({ err: { message: err.message }, status }, 'request rejected');
+  }
   void reply.code(status).type('application/json; charset=utf-8').send(body);
+}
+
+/**
+ * onResponse: a 5xx that no error went with (errorHandler logs those) is logged too, at error
+ * level; a probe's (/readyz answering 503) at debug, since the failing part logs its own errors
+ * and probes come every few seconds.
+ */
+export function logServerError(request: FastifyRequest, reply: FastifyReply): void {
+  if (reply.statusCode < 500 || loggedErrors.has(request)) return;
+  const probe = (request.routeOptions.config as { probe?: boolean } | undefined)?.probe === true;
+  request.log[probe ? 'debug' : 'error'](
+    { status: reply.statusCode, method: request.method, route: request.routeOptions.url ?? request.url },
+    'request answered with a server error',
+  );
 }
 
 export function notFoundHandler(request: FastifyRequest, reply: FastifyReply): void {

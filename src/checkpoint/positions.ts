@@ -219,14 +219,20 @@ function parse(text: string): Parsed {
 
 async function atomicWrite(file: string, text: string): Promise<void> {
   const tmp = `${file}.tmp-${process.pid}`;
-  const fh = await fs.open(tmp, 'w', 0o644);
   try {
-    await fh.writeFile(text, 'utf8');
-    await fh.sync();
-  } finally {
-    await fh.close();
+    const fh = await fs.open(tmp, 'w', 0o644);
+    try {
+      await fh.writeFile(text, 'utf8');
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await fs.rename(tmp, file);
+  } catch (err) {
+    // A half-written temp file would hold on to the space a full disk needs back.
+    await fs.rm(tmp, { force: true }).catch(() => undefined);
+    throw err;
   }
-  await fs.rename(tmp, file);
   await fsyncDir(path.dirname(file));
 }
 

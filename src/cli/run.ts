@@ -1,12 +1,16 @@
 import { readEnvOverrides } from '../config/env.js';
 import { checkConfig, loadConfig, resolveConfigFile } from '../config/load.js';
 import { parseDuration } from '../core/duration.js';
+import { Health } from '../core/health.js';
 import { type Service, startService } from '../service.js';
 import { createLogger } from '../telemetry/logger.js';
 
 /** A clean stop: everything read is in the buffers or the store, positions saved. */
 export const EXIT_STOPPED = 0;
-/** The stop ran out of shutdown_timeout; what was not saved is read again at the next start. */
+/**
+ * The stop ran out of shutdown_timeout, or a part of it failed (positions could not be saved);
+ * what was not saved is read again at the next start.
+ */
 export const EXIT_STOP_TIMEOUT = 1;
 /** A second SIGTERM/SIGINT cut the stop short: 128 + the signal's number, as a shell reports it. */
 export const EXIT_FORCED: Readonly<Record<StopSignal, number>> = { SIGTERM: 143, SIGINT: 130 };
@@ -50,14 +54,44 @@ export async function runCommand(args: { config?: string }): Promise<number> {
       'LOGWHARF_* variables of a Kubernetes Service named logwharf: not configuration, passed over',
     );
   }
-  return supervise({
-    // SIGHUP reads the same file and the environment again, exactly as at start.
-    start: () => startService(config, log, { configSource: () => checkConfig({ file }) }),
-    shutdownTimeoutMs: parseDuration(config.shutdown_timeout),
-    signals: process,
-    log,
-    onStarted: () => log.info({ data_dir: config.data_dir, config: file }, 'logwharf running'),
-  });
+  const health = new Health();
+  const removeNet = catchUnhandledRejections(process, health, log);
+  try {
+    return await supervise({
+      // SIGHUP reads the same file and the environment again, exactly as at start.
+      start: () => startService(config, log, { configSource: () => checkConfig({ file }), health }),
+      shutdownTimeoutMs: parseDuration(config.shutdown_timeout),
+      signals: process,
+      log,
+      onStarted: () => log.info({ data_dir: config.data_dir, config: file }, 'logwharf running'),
+    });
+  } finally {
+    removeNet();
+  }
+}
+
+/**
+ * A safety net, not a way of handling errors: every loop handles its own. Node ends the
+ * process on a promise rejection nobody handled; a bug of that kind must not stop collection,
+ * but it must not go unseen either: it is logged at fatal level, counted
+ * (logwharf_component_errors_total{component="process"}), and /readyz answers 503 naming
+ * `process: BUG on unhandled_rejection` from then on, so a probe or an operator sees it and
+ * restarts logwharf. Returns the function that removes the net.
+ */
+export function catchUnhandledRejections(
+  target: Pick<NodeJS.Process, 'on' | 'removeListener'>,
+  health: Health,
+  log: { fatal(obj: object, msg: string): void },
+): () => void {
+  const onUnhandled = (reason: unknown) => {
+    health.fail('process', 'unhandled_rejection', 'BUG');
+    log.fatal(
+      { err: reason },
+      'BUG: a promise rejection nobody handled; logwharf goes on, but restart it soon',
+    );
+  };
+  target.on('unhandledRejection', onUnhandled);
+  return () => target.removeListener('unhandledRejection', onUnhandled);
 }
 
 /**
@@ -127,7 +161,16 @@ export async function supervise(opts: SuperviseOptions): Promise<number> {
     log.info({ signal, shutdown_timeout_ms: opts.shutdownTimeoutMs }, 'stopping');
     let timer: NodeJS.Timeout | undefined;
     const outcome = await Promise.race([
-      up.stop().then(() => 'stopped' as const),
+      up.stop().then(
+        () => 'stopped' as const,
+        (err: unknown) => {
+          log.error(
+            { err: String(err) },
+            'the stop did not complete (every part was stopped; what was not saved is read again at the next start)',
+          );
+          return 'failed' as const;
+        },
+      ),
       forced.promise,
       new Promise<'timeout'>((resolve) => {
         timer = setTimeout(() => resolve('timeout'), opts.shutdownTimeoutMs);
@@ -138,6 +181,7 @@ export async function supervise(opts: SuperviseOptions): Promise<number> {
       log.info({ signal }, 'stopped');
       return EXIT_STOPPED;
     }
+    if (outcome === 'failed') return EXIT_STOP_TIMEOUT;
     if (outcome === 'timeout') {
       log.error(
         { shutdown_timeout_ms: opts.shutdownTimeoutMs },

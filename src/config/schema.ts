@@ -260,6 +260,13 @@ export const ConfigSchema = T.Object(
         flush_interval: T.Union([Duration], { default: '250ms' }),
         /** Events held in memory before the sources are paused (backpressure, never dropping). */
         max_in_flight: T.Integer({ minimum: 1, default: 65536 }),
+        /**
+         * Bytes held in memory before the sources are paused, whichever of this and max_in_flight
+         * comes first; an event counts its text (pipeline/event-bytes.ts). 64 MiB by default.
+         */
+        max_in_flight_bytes: T.Integer({ minimum: 1048576, default: 67108864 }),
+        /** Bytes per batch at most (same count), whichever of this and batch_size comes first. 8 MiB by default. */
+        batch_max_bytes: T.Integer({ minimum: 65536, default: 8388608 }),
       },
       { ...Strict, default: {} },
     ),

@@ -25,6 +25,11 @@ export interface SourceStatus {
   reconnects: number;
   /** Lines lost, by reason (known reasons are present with 0). Lines cut at a size limit are kept, not dropped. */
   dropped: Record<string, number>;
+  /**
+   * Docker: the follower stopped reading because the pipeline is full (backpressure: a sink or
+   * its disk buffer cannot take more); Docker keeps the lines meanwhile, and the lag grows.
+   */
+  paused?: boolean;
   compose?: { project?: string; service?: string; number?: number };
 }
 

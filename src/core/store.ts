@@ -74,7 +74,8 @@ export interface StoreReader {
 /** The outcome of one write, as Vector's sinks report it: the engine, not the sink, decides on retries. */
 export type WriteOutcome =
   | { status: 'delivered' }
-  | { status: 'retryable'; reason: string }
+  /** `code`: what failed, without data (`SQLITE_FULL`, `ENOSPC`, `status_429`), for /readyz and /metrics. */
+  | { status: 'retryable'; reason: string; code?: string }
   | { status: 'rejected'; reason: string };
 
 export interface StoreWriter {

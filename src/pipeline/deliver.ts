@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { backoffMs } from '../core/backoff.js';
 import type { LogEvent } from '../core/event.js';
+import { errorCode, type Health } from '../core/health.js';
 import type { StoreWriter, WriteOutcome } from '../core/store.js';
 import { sleep } from '../core/wait.js';
 
@@ -20,6 +21,8 @@ export interface DeliverOptions {
    */
   deadLetter?: (events: readonly LogEvent[], reason: string) => Promise<void>;
   counters: DeliveryCounters;
+  /** Told of each failed write (op `write`, the outcome's code) and of the next that works. */
+  health?: Health;
   log: Logger;
   /** Aborting ends the retries: `deliver` then rejects with a `DeliveryAborted`. */
   signal: AbortSignal;
@@ -48,27 +51,38 @@ export async function deliver(batch: readonly LogEvent[], o: DeliverOptions): Pr
     try {
       outcome = await o.writer.write(batch);
     } catch (err) {
-      outcome = { status: 'retryable', reason: err instanceof Error ? err.message : String(err) };
+      outcome = {
+        status: 'retryable',
+        reason: err instanceof Error ? err.message : String(err),
+        code: errorCode(err),
+      };
     }
     if (outcome.status === 'delivered') {
       o.counters.eventsWritten += batch.length;
+      o.health?.ok(o.sink, 'write');
       return;
     }
     if (outcome.status === 'rejected') {
       try {
         await o.deadLetter?.(batch, outcome.reason);
         o.counters.eventsRejected += batch.length;
+        o.health?.ok(o.sink, 'write');
         o.log.error(
           { sink: o.sink, reason: outcome.reason, events: batch.length },
           o.deadLetter ? 'sink rejected a batch; kept in the dead-letter store' : 'sink rejected a batch',
         );
         return;
       } catch (err) {
-        outcome = { status: 'retryable', reason: `could not keep a rejected batch aside: ${String(err)}` };
+        outcome = {
+          status: 'retryable',
+          reason: `could not keep a rejected batch aside: ${String(err)}`,
+          code: errorCode(err),
+        };
       }
     }
     failures++;
     o.counters.writeRetries++;
+    o.health?.fail(o.sink, 'write', outcome.code ?? 'UNKNOWN');
     o.log.warn({ sink: o.sink, reason: outcome.reason, attempt: failures }, 'sink write failed; retrying');
     await sleep(backoffMs(failures), o.signal);
   }

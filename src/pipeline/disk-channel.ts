@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { DiskBuffer } from '../buffer/disk-buffer.js';
 import { backoffMs } from '../core/backoff.js';
 import type { LogEvent } from '../core/event.js';
+import type { Health } from '../core/health.js';
 import type { SinkStatus } from '../core/status.js';
 import { orAbort, resolvesWithin, sleep } from '../core/wait.js';
 import { DeliveryAborted, type DeliveryCounters, deliver } from './deliver.js';
@@ -18,7 +19,17 @@ export interface DiskChannelOptions {
   maxBytes: number;
   fsync: 'always' | 'never';
   whenFull: 'block' | 'drop_newest';
+  /** Where failed buffer operations (and the sink's writes, under sink.reportWrites) are reported. */
+  health: Health;
   log: Logger;
+}
+
+/** A disk buffer operation that failed and is being retried (the `op` of its health reports). */
+type BufferOp = 'append' | 'read' | 'ack';
+
+/** The health component of a sink's disk buffer: `store buffer`. */
+export function bufferComponent(sink: string): string {
+  return `${sink} buffer`;
 }
 
 /**
@@ -36,6 +47,13 @@ export interface DiskChannelOptions {
  * Full buffer: with `when_full: block` (the default) `take` waits for room, the pipeline's
  * queue fills and the sources pause: Docker keeps the lines, TCP slows syslog peers. With
  * `drop_newest` the batch is dropped and counted (`buffer_full`): the user's choice.
+ *
+ * Disk errors (ENOSPC, EIO, EROFS, ...) on append, read or ack never end either loop: each
+ * operation is retried with backoff until it works or the channel closes, counted by code and
+ * shown as failing in `health` meanwhile (so /readyz and /metrics say why it is stalled). The
+ * buffer keeps its invariants under them: a failed append is cut off and never visible, a
+ * failed ack leaves the record peeked and is retried (the ledger moves once), a failed read is
+ * read again.
  */
 export class DiskChannel implements SinkChannel {
   readonly name: string;
@@ -47,18 +65,28 @@ export class DiskChannel implements SinkChannel {
   private readonly drained: Promise<void>;
   private closing: Promise<void> | null = null;
   private lastDropWarning = 0;
+  private readonly component: string;
 
   private constructor(opts: DiskChannelOptions, buffer: DiskBuffer) {
     this.name = opts.sink.name;
     this.opts = opts;
     this.buffer = buffer;
+    this.component = bufferComponent(this.name);
     if (buffer.batches > 0) {
       opts.log.info(
         { sink: this.name, events: buffer.events, bytes: buffer.bytes, dir: opts.dir },
         'sending what the disk buffer kept from before the restart',
       );
     }
-    this.drained = this.drainLoop();
+    // The loop handles every error it expects; anything else is a bug, which must not end the
+    // process as an unhandled rejection: it is logged loudly and shown as failing instead.
+    this.drained = this.drainLoop().catch((err: unknown) => {
+      opts.health.fail(this.component, 'drain', 'BUG');
+      opts.log.fatal(
+        { sink: this.name, err },
+        'the disk buffer drain loop failed: this sink gets nothing more until a restart',
+      );
+    });
   }
 
   static async open(opts: DiskChannelOptions): Promise<DiskChannel> {
@@ -82,21 +110,11 @@ export class DiskChannel implements SinkChannel {
       }
       await orAbort(this.buffer.waitForRoom(), this.abort.signal);
     }
-    for (let failures = 1; ; failures++) {
-      if (this.abort.signal.aborted) throw new DeliveryAborted(this.name);
-      try {
-        await this.buffer.append(batch);
-        return;
-      } catch (err) {
-        // ENOSPC and friends: the buffer stays consistent; wait and try again, as for a sink.
-        this.counters.writeRetries++;
-        this.opts.log.error(
-          { sink: this.name, dir: this.opts.dir, err: String(err), attempt: failures },
-          'cannot write to the disk buffer (is the disk full?); retrying',
-        );
-        await sleep(backoffMs(failures), this.abort.signal);
-      }
-    }
+    const appended = await this.untilDone('append', async () => {
+      await this.buffer.append(batch);
+      return true;
+    });
+    if (appended === null) throw new DeliveryAborted(this.name);
   }
 
   status(): SinkStatus {
@@ -136,7 +154,7 @@ export class DiskChannel implements SinkChannel {
   private async drainLoop(): Promise<void> {
     const signal = this.abort.signal;
     while (!signal.aborted) {
-      const record = await orAbort(this.buffer.peek(), this.abort.signal);
+      const record = await this.untilDone('read', () => orAbort(this.buffer.peek(), signal));
       if (!record) return;
       try {
         await deliver(record.events, {
@@ -144,6 +162,7 @@ export class DiskChannel implements SinkChannel {
           writer: this.opts.sink.writer,
           ...(this.opts.sink.deadLetter ? { deadLetter: this.opts.sink.deadLetter } : {}),
           counters: this.counters,
+          ...(this.opts.sink.reportWrites ? { health: this.opts.health } : {}),
           log: this.opts.log,
           signal,
         });
@@ -151,9 +170,35 @@ export class DiskChannel implements SinkChannel {
         if (err instanceof DeliveryAborted) return;
         throw err;
       }
-      // Delivered: the buffer may forget it (a crash before this line only sends it again).
-      await this.buffer.ack();
+      // Delivered: the buffer may forget it (a crash before this line only sends it again). A
+      // failed ack leaves it peeked, and the next try acknowledges that same record.
+      if ((await this.untilDone('ack', () => this.buffer.ack().then(() => true))) === null) return;
     }
+  }
+
+  /**
+   * Runs one buffer operation until it works; null once the channel closes (or `op` itself
+   * answered null: a peek cut short by the close). Every failure is counted by its code and the
+   * buffer shows as failing until the operation works again.
+   */
+  private async untilDone<T>(op: BufferOp, run: () => Promise<T | null>): Promise<T | null> {
+    const signal = this.abort.signal;
+    for (let failures = 1; !signal.aborted; failures++) {
+      try {
+        const result = await run();
+        this.opts.health.ok(this.component, op);
+        return result;
+      } catch (err) {
+        const code = this.opts.health.fail(this.component, op, err);
+        // One line per try: the backoff (at most 10 s) keeps that to a few per minute.
+        this.opts.log.error(
+          { sink: this.name, dir: this.opts.dir, op, code, err: String(err), attempt: failures },
+          `disk buffer ${op} failed (${code}${code === 'ENOSPC' ? ': the disk is full' : ''}); retrying`,
+        );
+        await sleep(backoffMs(failures), signal);
+      }
+    }
+    return null;
   }
 
   private drop(events: number, reason: string): void {

@@ -2,6 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { BufferConfig } from '../config/schema.js';
+import type { Health } from '../core/health.js';
 import { DiskChannel } from './disk-channel.js';
 import { type ChannelSink, MemoryChannel, type SinkChannel } from './sink-channel.js';
 
@@ -23,6 +24,7 @@ export interface BufferedSink extends ChannelSink {
 export async function openChannels(
   sinks: readonly BufferedSink[],
   dataDir: string,
+  health: Health,
   log: Logger,
 ): Promise<SinkChannel[]> {
   const root = path.join(dataDir, BUFFER_DIR);
@@ -30,7 +32,7 @@ export async function openChannels(
   try {
     for (const sink of sinks) {
       if (sink.buffer.kind === 'memory') {
-        channels.push(new MemoryChannel(sink, log));
+        channels.push(new MemoryChannel(sink, health, log));
         continue;
       }
       channels.push(
@@ -40,6 +42,7 @@ export async function openChannels(
           maxBytes: sink.buffer.max_bytes,
           fsync: sink.buffer.fsync,
           whenFull: sink.buffer.when_full,
+          health,
           log,
         }),
       );

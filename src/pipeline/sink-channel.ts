@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { LogEvent } from '../core/event.js';
+import type { Health } from '../core/health.js';
 import type { SinkStatus } from '../core/status.js';
 import type { StoreWriter } from '../core/store.js';
 import { type DeliveryCounters, deliver } from './deliver.js';
@@ -34,6 +35,11 @@ export interface ChannelSink {
   kind: string;
   writer: StoreWriter;
   deadLetter?: (events: readonly LogEvent[], reason: string) => Promise<void>;
+  /**
+   * Its failing writes are reported to Health, with their code (the store: SQLITE_BUSY,
+   * status_429), for /metrics. A forwarding target has metrics of its own.
+   */
+  reportWrites?: boolean;
 }
 
 /** Writes straight to the sink: no files, positions move once the sink has committed. */
@@ -41,14 +47,16 @@ export class MemoryChannel implements SinkChannel {
   readonly name: string;
   private readonly sink: ChannelSink;
   private readonly log: Logger;
+  private readonly health: Health;
   private readonly counters: DeliveryCounters = { eventsWritten: 0, eventsRejected: 0, writeRetries: 0 };
   private readonly abort = new AbortController();
   private pending = 0;
   private pendingSince = 0;
 
-  constructor(sink: ChannelSink, log: Logger) {
+  constructor(sink: ChannelSink, health: Health, log: Logger) {
     this.name = sink.name;
     this.sink = sink;
+    this.health = health;
     this.log = log;
   }
 
@@ -61,6 +69,7 @@ export class MemoryChannel implements SinkChannel {
         writer: this.sink.writer,
         ...(this.sink.deadLetter ? { deadLetter: this.sink.deadLetter } : {}),
         counters: this.counters,
+        ...(this.sink.reportWrites ? { health: this.health } : {}),
         log: this.log,
         signal: this.abort.signal,
       });

@@ -1,5 +1,6 @@
+import type { Health } from '../core/health.js';
 import type { DockerEngineStatus, SinkStatus, SourceStatus } from '../core/status.js';
-import type { PipelineCounters } from '../pipeline/pipeline.js';
+import type { PauseReason, PipelineCounters } from '../pipeline/pipeline.js';
 import type { ElasticsearchWriterCounters } from '../sinks/elasticsearch/writer.js';
 import type { SyslogForwarderCounters } from '../sinks/syslog/forwarder.js';
 import type { SyslogCounters } from '../sources/syslog/source.js';
@@ -10,7 +11,7 @@ import { dockerEngineFamilies, sourceFamilies } from './source-metrics.js';
 
 /** What the service's parts expose for `GET /metrics`; absent parts are simply left out. */
 export interface MetricSources {
-  pipeline: { counters: PipelineCounters; queued: number };
+  pipeline: { counters: PipelineCounters; queued: number; queuedBytes: number; paused: PauseReason | null };
   /** Sender times replaced by the receive time (transforms.sender_time). */
   senderTime: SenderTimeCounters;
   sources: () => SourceStatus[];
@@ -22,6 +23,8 @@ export interface MetricSources {
   deadLetters: () => number;
   elasticsearch?: ElasticsearchWriterCounters;
   forwarders: { target: string; counters: SyslogForwarderCounters }[];
+  /** Failing I/O of the parts (disk buffers, positions, the store's writes). */
+  health?: Health;
 }
 
 /**
@@ -51,6 +54,27 @@ export function collectServiceMetrics(m: MetricSources): MetricFamily[] {
       'gauge',
       m.pipeline.queued,
     ),
+    single(
+      'logwharf_pipeline_queued_bytes',
+      'Bytes of the events waiting in memory for the sinks (their text, as pipeline.max_in_flight_bytes counts it).',
+      'gauge',
+      m.pipeline.queuedBytes,
+    ),
+    {
+      name: 'logwharf_pipeline_paused',
+      help: 'The sources are paused (1) because the pipeline holds max_in_flight events or max_in_flight_bytes, by which bound.',
+      type: 'gauge',
+      samples: PAUSE_REASONS.map((reason) => ({
+        labels: { reason },
+        value: m.pipeline.paused === reason ? 1 : 0,
+      })),
+    },
+    {
+      name: 'logwharf_pipeline_pauses_total',
+      help: 'Times the sources were paused because the pipeline was full, by the bound reached (events, bytes).',
+      type: 'counter',
+      samples: PAUSE_REASONS.map((reason) => ({ labels: { reason }, value: p.pauses[reason] })),
+    },
     {
       name: 'logwharf_events_timestamp_replaced_total',
       help:
@@ -71,6 +95,7 @@ export function collectServiceMetrics(m: MetricSources): MetricFamily[] {
     ),
     ...sourceFamilies(m.sources()),
   ];
+  if (m.health) out.push(...healthFamilies(m.health));
   if (m.docker) out.push(...dockerEngineFamilies(m.docker()));
   if (m.sinks) out.push(...sinkFamilies(m.sinks()));
   if (m.syslog) {
@@ -182,4 +207,34 @@ export function collectServiceMetrics(m: MetricSources): MetricFamily[] {
     );
   }
   return out;
+}
+
+const PAUSE_REASONS: readonly PauseReason[] = ['events', 'bytes'];
+
+/**
+ * Failing I/O, by component (`store buffer`, `store`, `positions`), operation (`append`, `read`,
+ * `ack`, `write`, `save`) and error code (`ENOSPC`, `EIO`, `SQLITE_FULL`): a counter of every
+ * failure (each was retried) and a gauge of what fails now, the same list /readyz shows.
+ */
+function healthFamilies(health: Health): MetricFamily[] {
+  return [
+    {
+      name: 'logwharf_component_errors_total',
+      help: 'Failed operations that were retried (disk buffer append/read/ack, positions save, store write), by component, operation and error code.',
+      type: 'counter',
+      samples: health.errors().map((e) => ({
+        labels: { component: e.component, op: e.op, code: e.code },
+        value: e.count,
+      })),
+    },
+    {
+      name: 'logwharf_component_failing',
+      help: "Operations failing now (1; being retried), by component, operation and error code: what /readyz lists, and a sink's failing writes.",
+      type: 'gauge',
+      samples: health.failing().map((f) => ({
+        labels: { component: f.component, op: f.op, code: f.code },
+        value: 1,
+      })),
+    },
+  ];
 }

@@ -53,8 +53,14 @@ export class ApiClient {
   }
 
   async readyz(): Promise<number> {
+    return (await this.readiness()).status;
+  }
+
+  /** GET /readyz: its status and, when not ready, what it names as failing. */
+  async readiness(): Promise<{ status: number; failing: string[] }> {
     const res = await fetch(`${this.baseUrl}/readyz`);
-    return res.status;
+    const body = (await res.json().catch(() => ({}))) as { failing?: string[] };
+    return { status: res.status, failing: body.failing ?? [] };
   }
 }
 

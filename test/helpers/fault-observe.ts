@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
  */
 import type { ApiClient } from './api-client.js';
 import type { Tally } from './fault-tally.js';
+import type { LogwharfProcess } from './logwharf-process.js';
 import { waitFor } from './poll.js';
 
 /** Pure: Prometheus text to `name{labels}` -> value (labels as written, `name` alone without). */
@@ -28,6 +29,21 @@ export function metricSum(m: Map<string, number>, name: string): number | undefi
     if (key === name || key.startsWith(`${name}{`)) sum = (sum ?? 0) + value;
   }
   return sum;
+}
+
+/**
+ * Every failed operation logwharf retried (logwharf_component_errors_total), for a report:
+ * `store buffer append ENOSPC x7, positions save ENOSPC x3`, or `none`.
+ */
+export function componentErrors(m: Map<string, number>): string {
+  const out: string[] = [];
+  for (const [key, value] of m) {
+    const l = /^logwharf_component_errors_total\{component="([^"]*)",op="([^"]*)",code="([^"]*)"\}$/.exec(
+      key,
+    );
+    if (l) out.push(`${l[1]} ${l[2]} ${l[3]} x${value}`);
+  }
+  return out.length > 0 ? out.join(', ') : 'none';
 }
 
 export async function scrapeMetrics(api: ApiClient): Promise<Map<string, number>> {
@@ -135,4 +151,33 @@ export async function rssMiB(pid: number | undefined): Promise<number | undefine
   const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
   const m = /^VmRSS:\s+(\d+) kB/m.exec(status);
   return m ? Number(m[1]) / 1024 : undefined;
+}
+
+/**
+ * Watches logwharf through a fault until `untilMs` (wall clock): each second its /healthz
+ * status (0 once it has exited) and its resident memory. For "it stays up and answers".
+ */
+export async function watchThrough(
+  lw: LogwharfProcess,
+  untilMs: number,
+): Promise<{ healthz: number[]; rss: number[] }> {
+  const healthz: number[] = [];
+  const rss: number[] = [];
+  await waitFor(
+    async () => {
+      healthz.push(lw.running ? (await fetch(`${lw.api.baseUrl}/healthz`)).status : 0);
+      const mib = await rssMiB(lw.pid);
+      if (mib !== undefined) rss.push(mib);
+      return Date.now() >= untilMs;
+    },
+    { timeoutMs: Math.max(0, untilMs - Date.now()) + 15_000, intervalMs: 1000, what: 'the fault to last' },
+  );
+  return { healthz, rss };
+}
+
+/** Waits for /readyz to answer 200 again after a fault; returns how long it took. */
+export async function waitForReady(api: ApiClient, what: string, timeoutMs = 120_000): Promise<number> {
+  const since = Date.now();
+  await waitFor(async () => (await api.readyz()) === 200, { timeoutMs, intervalMs: 500, what });
+  return Date.now() - since;
 }

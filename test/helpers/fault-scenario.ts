@@ -12,17 +12,19 @@ import { LogwharfProcess } from './logwharf-process.js';
 import { tempDir } from './tmp.js';
 
 /**
- * A `logwharf run` child following `project`, storing under a fresh data_dir. `storeYaml` is
- * the `store:` section (default: the embedded store). Not started: call `start()`. Remove
- * `dir` (config and data) with removeTempDir in the after-hook. `env` is added to the child's.
+ * A `logwharf run` child following `project`, storing under a fresh data_dir (or `dataDir`:
+ * a filesystem the scenario breaks). `storeYaml` is the `store:` section (default: the
+ * embedded store). Not started: call `start()`. Remove `dir` (config and data) with
+ * removeTempDir in the after-hook. `env` is added to the child's.
  */
 export async function logwharfFor(
   project: SequenceProject,
   storeYaml = '',
   env: NodeJS.ProcessEnv = {},
+  opts: { dataDir?: string } = {},
 ): Promise<{ lw: LogwharfProcess; dir: string; dataDir: string }> {
   const dir = await tempDir('lw-fault-run-');
-  const dataDir = join(dir, 'data');
+  const dataDir = opts.dataDir ?? join(dir, 'data');
   const configFile = LogwharfProcess.writeConfig(
     dir,
     `data_dir: ${dataDir}

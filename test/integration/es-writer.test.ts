@@ -286,6 +286,7 @@ describe('Elasticsearch writer', () => {
       reason: expect.stringMatching(
         /^elasticsearch: 5 of 11 events not stored yet: HTTP 400 index_closed_exception/,
       ),
+      code: 'index_closed_exception',
     });
     expect(s.writer.counters).toMatchObject({ indexed: 1 + 5, deadLettered: 1 });
     expect(s.writer.counters.retries).toEqual({ index_closed_exception: 1 });
@@ -344,6 +345,7 @@ describe('Elasticsearch writer', () => {
     expect(down).toEqual({
       status: 'retryable',
       reason: expect.stringMatching(/cannot put index template .*cannot connect .*ECONNREFUSED/),
+      code: 'template',
     });
     expect(s.writer.counters.retries).toEqual({ template: 1 });
     expect(await es.indices.existsIndexTemplate({ name: prefix })).toBe(false);
@@ -369,7 +371,12 @@ describe('Elasticsearch writer', () => {
     const port = (silent.address() as net.AddressInfo).port;
     const s = await open(config(prefix, { nodes: [`http://127.0.0.1:${port}`], request_timeout: '500ms' }));
     const outcome = await s.writer.write(events(3, '2026-06-01T00:00:00Z'));
-    expect(outcome).toEqual({ status: 'retryable', reason: expect.stringMatching(/request timed out/) });
+    expect(outcome).toEqual({
+      status: 'retryable',
+      reason: expect.stringMatching(/request timed out/),
+      // The template is put before the first bulk request: that is where the time ran out.
+      code: 'template',
+    });
   });
 });
 

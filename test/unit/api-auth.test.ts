@@ -34,15 +34,42 @@ describe('bearer tokens (http.auth.tokens)', () => {
 
   it('serves every guarded route with a configured token', async () => {
     const a = await app();
-    for (const url of ['/api/v1/search', '/api/v1/histogram', '/api/v1/sources', '/readyz', '/']) {
+    for (const url of ['/api/v1/search', '/api/v1/histogram', '/api/v1/sources', '/metrics', '/']) {
       const res = await a.inject({ url, headers: { authorization: `Bearer ${TOKEN}` } });
       expect(res.statusCode, url).toBe(200);
     }
   });
 
-  it('leaves /healthz open for liveness probes', async () => {
-    expect((await (await app()).inject({ url: '/healthz' })).statusCode).toBe(200);
+  it.each(['/healthz', '/readyz'])('leaves %s open for probes, which cannot send a token', async (url) => {
+    expect((await (await app()).inject({ url })).statusCode).toBe(200);
   });
+
+  it.each([
+    ['no token', undefined],
+    ['a wrong token', 'Bearer wrong-token-of-some-length'],
+    ['a malformed header', 'Basic dXNlcjpwYXNz'],
+    ['the right token', `Bearer ${TOKEN}`],
+  ])(
+    'answers /readyz to a probe with %s, ready or not, revealing only what fails',
+    async (_what, authorization) => {
+      let ready = true;
+      const a = await buildApp({
+        reader,
+        status: { sources: () => [], ready: () => ready },
+        storeReady: async () => true,
+        tokens: [{ token: TOKEN, role: 'read' }],
+      });
+      const headers = authorization ? { authorization } : {};
+      const up = await a.inject({ url: '/readyz', headers });
+      expect([up.statusCode, up.json()]).toEqual([200, { status: 'ready' }]);
+      ready = false;
+      const down = await a.inject({ url: '/readyz', headers });
+      expect([down.statusCode, down.json()]).toEqual([
+        503,
+        { status: 'not_ready', failing: ['docker: engine unreachable'] },
+      ]);
+    },
+  );
 
   it('needs no token when none are configured', async () => {
     const open = await buildApp({ reader, status, storeReady: async () => true });

@@ -5,6 +5,7 @@ import { buildApp } from '../../src/api/app.js';
 import { answerBytes, MAX_ANSWER_BYTES } from '../../src/core/answer.js';
 import type { EcsDocument } from '../../src/core/ecs.js';
 import { LogwharfError } from '../../src/core/errors.js';
+import { describeFailure, Health } from '../../src/core/health.js';
 import type { SourceStatus, StatusProvider } from '../../src/core/status.js';
 import { QuerySyntaxError } from '../../src/query/ast.js';
 import { UnknownFieldError } from '../../src/query/fields.js';
@@ -211,20 +212,27 @@ describe('GET /api/v1/search', () => {
 
   it('answers a store that cannot be read with 503 and its coded error', async () => {
     reader.failWith = new LogwharfError('LOGWHARF_ERR_STORE', 'database is locked');
-    const res = await get('/api/v1/search');
-    expect(res.status).toBe(503);
-    expect(res.body).toEqual({
+    const res = await app.inject({ method: 'GET', url: '/api/v1/search' });
+    expect(res.statusCode).toBe(503);
+    expect(res.json()).toEqual({
       error: 'unavailable',
       code: 'LOGWHARF_ERR_STORE',
       message: 'database is locked',
+      request_id: res.headers['request-id'],
     });
   });
 
-  it('answers an unexpected error with 500 and no details', async () => {
+  it('answers an unexpected error with 500 and no details, but the request id of the log line that has them', async () => {
     reader.failWith = new TypeError('secret internals at /srv/x.ts:12');
     const res = await app.inject({ method: 'GET', url: '/api/v1/search' });
     expect(res.statusCode).toBe(500);
-    expect(res.json()).toEqual({ error: 'internal_error', message: 'internal error; see the logwharf log' });
+    const id = res.headers['request-id'];
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(res.json()).toEqual({
+      error: 'internal_error',
+      message: 'internal error; see the logwharf log',
+      request_id: id,
+    });
     expect(res.body).not.toMatch(/secret|stack|x\.ts/);
   });
 
@@ -539,15 +547,43 @@ describe('health', () => {
   });
 
   it.each([
-    [false, true, { store: false, docker: true }],
-    [true, false, { store: true, docker: false }],
-    [new Error('disk gone'), false, { store: false, docker: false }],
-  ])('/readyz is 503 when store=%s docker=%s', async (store, docker, checks) => {
-    storeOk = store;
-    status.isReady = docker;
-    const res = await get('/readyz');
-    expect(res.status).toBe(503);
-    expect(res.body).toEqual({ status: 'not_ready', checks });
+    [false, true, ['store: not ready']],
+    [true, false, ['docker: engine unreachable']],
+    [new Error('disk gone'), false, ['store: not ready', 'docker: engine unreachable']],
+  ])(
+    '/readyz is 503 when store=%s docker=%s, naming what fails and nothing more',
+    async (store, docker, failing) => {
+      storeOk = store;
+      status.isReady = docker;
+      const res = await get('/readyz');
+      expect(res.status).toBe(503);
+      expect(res.body).toEqual({ status: 'not_ready', failing });
+    },
+  );
+
+  it('/readyz is 503 while a part fails (a disk buffer that cannot append), and 200 once it works again', async () => {
+    const health = new Health();
+    const probed = await buildApp({
+      reader,
+      status,
+      storeReady: async () => true,
+      failing: () => health.failing().map(describeFailure),
+    });
+    try {
+      health.fail(
+        'store buffer',
+        'append',
+        Object.assign(new Error('/data/buffer/store: full'), { code: 'ENOSPC' }),
+      );
+      const res = await probed.inject('/readyz');
+      expect(res.statusCode).toBe(503);
+      expect(res.json()).toEqual({ status: 'not_ready', failing: ['store buffer: ENOSPC on append'] });
+      expect(res.body).not.toContain('/data');
+      health.ok('store buffer', 'append');
+      expect((await probed.inject('/readyz')).statusCode).toBe(200);
+    } finally {
+      await probed.close();
+    }
   });
 });
 

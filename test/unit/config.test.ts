@@ -48,7 +48,13 @@ const DEFAULTS = {
   forward: { syslog: [] },
   store: { kind: 'embedded', buffer: BUFFER_DEFAULTS },
   shutdown_timeout: '10s',
-  pipeline: { batch_size: 4096, flush_interval: '250ms', max_in_flight: 65536 },
+  pipeline: {
+    batch_size: 4096,
+    batch_max_bytes: 8388608,
+    flush_interval: '250ms',
+    max_in_flight: 65536,
+    max_in_flight_bytes: 67108864,
+  },
   retention: [{ name: 'default', keep: '14d' }],
 };
 

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DiskBuffer, type DiskBufferOptions } from '../../src/buffer/disk-buffer.js';
 import { LogwharfError } from '../../src/core/errors.js';
 import type { ContainerInfo, LogEvent } from '../../src/core/event.js';
+import { fileHandlePrototype } from '../helpers/file-handles.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const silent = pino({ level: 'silent' });
@@ -74,14 +75,6 @@ async function segmentFiles(dir: string): Promise<string[]> {
 }
 
 /** FileHandle is not exported: its prototype, taken from a handle, to spy on. */
-async function fileHandlePrototype(dir: string): Promise<fs.FileHandle> {
-  const probe = await fs.open(path.join(dir, 'probe'), 'w');
-  const proto = Object.getPrototypeOf(probe) as fs.FileHandle;
-  await probe.close();
-  await fs.rm(path.join(dir, 'probe'));
-  return proto;
-}
-
 /**
  * Whether `p` is still unsettled once the event loop went round a few times. A negative can only
  * be observed by waiting a little; 20 ms is plenty for a local file system to answer.

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/api/app.js';
+import { Health } from '../../src/core/health.js';
 import { renderMetrics, single } from '../../src/telemetry/metrics.js';
 import { collectServiceMetrics, type MetricSources } from '../../src/telemetry/service-metrics.js';
 import { FakeReader } from '../helpers/fake-reader.js';
@@ -63,7 +64,12 @@ describe('GET /metrics', () => {
 /** Every part present, so every family of a scrape is rendered. */
 function everything(): MetricSources {
   return {
-    pipeline: { counters: { eventsIn: 10, eventsWritten: 9 }, queued: 1 },
+    pipeline: {
+      counters: { eventsIn: 10, eventsWritten: 9, pauses: { events: 1, bytes: 2 } },
+      queued: 1,
+      queuedBytes: 1000,
+      paused: 'bytes',
+    },
     senderTime: { syslog: { past: 2, future: 1 } },
     sources: () => [
       {
@@ -123,7 +129,16 @@ function everything(): MetricSources {
         },
       },
     ],
+    health: failingHealth(),
   };
+}
+
+/** The store's buffer failed to append twice (disk full), and fails now. */
+function failingHealth(): Health {
+  const h = new Health();
+  h.fail('store buffer', 'append', Object.assign(new Error('no space'), { code: 'ENOSPC' }));
+  h.fail('store buffer', 'append', Object.assign(new Error('no space'), { code: 'ENOSPC' }));
+  return h;
 }
 
 describe('the names of every metric (Prometheus conventions)', () => {
@@ -146,7 +161,7 @@ describe('the names of every metric (Prometheus conventions)', () => {
       expect(f.help.length).toBeGreaterThan(10);
       for (const s of f.samples)
         for (const k of Object.keys(s.labels ?? {}))
-          expect(k).toMatch(/^(kind|id|name|reason|sink|buffer|target|dataset|direction)$/);
+          expect(k).toMatch(/^(kind|id|name|reason|sink|buffer|target|dataset|direction|component|op|code)$/);
     }
   });
 
@@ -155,12 +170,17 @@ describe('the names of every metric (Prometheus conventions)', () => {
       'logwharf_pipeline_events_in_total counter',
       'logwharf_pipeline_events_written_total counter',
       'logwharf_pipeline_queued_events gauge',
+      'logwharf_pipeline_queued_bytes gauge',
+      'logwharf_pipeline_paused gauge',
+      'logwharf_pipeline_pauses_total counter',
       'logwharf_events_timestamp_replaced_total counter',
       'logwharf_dead_letter_events gauge',
       'logwharf_source_lines_total counter',
       'logwharf_source_lag_seconds gauge',
       'logwharf_source_reconnects_total counter',
       'logwharf_source_lines_dropped_total counter',
+      'logwharf_component_errors_total counter',
+      'logwharf_component_failing gauge',
       'logwharf_docker_engine_connected gauge',
       'logwharf_docker_engine_reconnects_total counter',
       'logwharf_sink_events_written_total counter',
@@ -198,6 +218,20 @@ describe('the names of every metric (Prometheus conventions)', () => {
     );
   });
 
+  it('show failing I/O by component, operation and code, and why the sources are paused', () => {
+    const text = renderMetrics(collectServiceMetrics(everything()));
+    for (const line of [
+      'logwharf_component_errors_total{component="store buffer",op="append",code="ENOSPC"} 2',
+      'logwharf_component_failing{component="store buffer",op="append",code="ENOSPC"} 1',
+      'logwharf_pipeline_queued_bytes 1000',
+      'logwharf_pipeline_paused{reason="events"} 0',
+      'logwharf_pipeline_paused{reason="bytes"} 1',
+      'logwharf_pipeline_pauses_total{reason="bytes"} 2',
+    ]) {
+      expect(text.split('\n')).toContain(line);
+    }
+  });
+
   it('leave out the parts that are off', () => {
     const m = everything();
     const names = collectServiceMetrics({
@@ -207,6 +241,7 @@ describe('the names of every metric (Prometheus conventions)', () => {
       syslog: undefined,
       elasticsearch: undefined,
       forwarders: [],
+      health: undefined,
     }).map((f) => f.name);
     expect(names.some((n) => /^logwharf_(docker|sink|syslog|elasticsearch|forward)_/.test(n))).toBe(false);
     expect(names).toContain('logwharf_source_lag_seconds');

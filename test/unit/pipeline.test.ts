@@ -1,6 +1,7 @@
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LogEvent, Position } from '../../src/core/event.js';
+import { Health } from '../../src/core/health.js';
 import type { StoreWriter, WriteOutcome } from '../../src/core/store.js';
 import { DiskChannel } from '../../src/pipeline/disk-channel.js';
 import { Pipeline } from '../../src/pipeline/pipeline.js';
@@ -55,7 +56,11 @@ afterEach(async () => {
   for (const c of toClose.splice(0).reverse()) await c();
 });
 
-function pipelineOf(sinks: SinkChannel[], acked: Position[], opts: { maxInFlight?: number } = {}) {
+function pipelineOf(
+  sinks: SinkChannel[],
+  acked: Position[],
+  opts: { maxInFlight?: number; maxInFlightBytes?: number; batchMaxBytes?: number } = {},
+) {
   const p = new Pipeline({
     transform: () => {},
     sinks,
@@ -63,8 +68,10 @@ function pipelineOf(sinks: SinkChannel[], acked: Position[], opts: { maxInFlight
       for (const pos of last.values()) acked.push(pos);
     },
     batchSize: 10,
+    batchMaxBytes: opts.batchMaxBytes ?? 1 << 30,
     flushIntervalMs: 1,
     maxInFlight: opts.maxInFlight ?? 1000,
+    maxInFlightBytes: opts.maxInFlightBytes ?? 1 << 30,
     log,
   });
   p.start();
@@ -76,7 +83,11 @@ function pipelineOf(sinks: SinkChannel[], acked: Position[], opts: { maxInFlight
 }
 
 function memory(sink: ScriptedSink, name = 'store', deadLetter?: ChannelDeadLetter): MemoryChannel {
-  return new MemoryChannel({ name, kind: 'test', writer: sink, ...(deadLetter ? { deadLetter } : {}) }, log);
+  return new MemoryChannel(
+    { name, kind: 'test', writer: sink, ...(deadLetter ? { deadLetter } : {}) },
+    new Health(),
+    log,
+  );
 }
 type ChannelDeadLetter = (events: readonly LogEvent[], reason: string) => Promise<void>;
 
@@ -91,6 +102,7 @@ async function disk(
     maxBytes: opts.maxBytes ?? 1 << 20,
     fsync: 'never',
     whenFull: opts.whenFull ?? 'block',
+    health: new Health(),
     log,
   });
 }
@@ -255,5 +267,56 @@ describe('disk channels', () => {
       what: 'the backlog sent after the restart',
     });
     expect(up.ids()).toEqual(Array.from({ length: 30 }, (_, i) => `c1-${i}`));
+  });
+});
+
+describe('byte bounds', () => {
+  /** `n` events whose messages are `chars` long. */
+  function big(n: number, chars: number, from = 0): LogEvent[] {
+    return Array.from({ length: n }, (_, i) => ({
+      ...event(from + i),
+      message: `${from + i} ${'y'.repeat(chars)}`,
+    }));
+  }
+
+  it('huge lines pause the sources by bytes while few events are queued, and they resume after', async () => {
+    const store = new ScriptedSink();
+    let up = false;
+    store.answer = () => (up ? { status: 'delivered' } : { status: 'retryable', reason: 'down' });
+    const acked: Position[] = [];
+    const p = pipelineOf([memory(store)], acked, { maxInFlight: 1000, maxInFlightBytes: 4 << 20 });
+    let pushed = 0;
+    let accepted = true;
+    // A source that reads 512 KiB lines for as long as the pipeline has room.
+    while (accepted && pushed < 1000) accepted = p.push(big(1, 512 * 1024, pushed++));
+    expect(accepted).toBe(false);
+    expect(p.paused).toBe('bytes');
+    expect(p.counters.pauses).toEqual({ events: 0, bytes: 1 });
+    // 4 MiB of 1 MiB-counted events (two bytes a character): a handful, not max_in_flight's 1000.
+    expect(pushed).toBeLessThanOrEqual(5);
+    expect(p.queuedBytes + 2 * 1024 * 1024).toBeGreaterThanOrEqual(4 << 20);
+    const resumed = new Promise<void>((resolve) => p.onDrain(resolve));
+    up = true;
+    await resumed;
+    expect(p.paused).toBeNull();
+    await waitFor(() => store.ids().length === pushed, { timeoutMs: 10_000, what: 'all delivered' });
+  });
+
+  it('pauses by events when the events are small', () => {
+    const p = pipelineOf([memory(new ScriptedSink())], [], { maxInFlight: 5, maxInFlightBytes: 1 << 30 });
+    expect(p.push([event(1), event(2), event(3), event(4)])).toBe(true);
+    expect(p.push([event(5)])).toBe(false);
+    expect(p.paused).toBe('events');
+  });
+
+  it('cuts a batch at batch_max_bytes, in order, a line larger than the bound alone', async () => {
+    const store = new ScriptedSink();
+    const acked: Position[] = [];
+    const p = pipelineOf([memory(store)], acked, { batchMaxBytes: 1 << 20 });
+    // 200 K characters count 400 KiB: two fit in 1 MiB, three do not; 600 K characters alone.
+    p.push([...big(5, 200 * 1024), ...big(1, 600 * 1024, 5), ...big(2, 10, 6)]);
+    await waitFor(() => store.ids().length === 8, { timeoutMs: 10_000, what: 'all stored' });
+    expect(store.batches).toEqual([['c1-0', 'c1-1'], ['c1-2', 'c1-3'], ['c1-4'], ['c1-5'], ['c1-6', 'c1-7']]);
+    expect(acked).toHaveLength(5);
   });
 });

@@ -1,6 +1,13 @@
 import { EventEmitter } from 'node:events';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { EXIT_FORCED, EXIT_STOP_TIMEOUT, EXIT_STOPPED, supervise } from '../../src/cli/run.js';
+import {
+  catchUnhandledRejections,
+  EXIT_FORCED,
+  EXIT_STOP_TIMEOUT,
+  EXIT_STOPPED,
+  supervise,
+} from '../../src/cli/run.js';
+import { Health } from '../../src/core/health.js';
 import type { ReloadResult } from '../../src/reload.js';
 
 /**
@@ -10,7 +17,7 @@ import type { ReloadResult } from '../../src/reload.js';
 
 const OK: ReloadResult = { ok: true, problems: [], applied: [], restartNeeded: [], failed: [] };
 
-function harness(opts: { stopHangs?: boolean } = {}) {
+function harness(opts: { stopHangs?: boolean; stopFails?: boolean } = {}) {
   const signals = new EventEmitter();
   const log: { level: string; msg: string }[] = [];
   const at = (level: string) => (_obj: object, msg: string) => log.push({ level, msg });
@@ -21,6 +28,7 @@ function harness(opts: { stopHangs?: boolean } = {}) {
     reloads: 0,
     stop: vi.fn(() => {
       service.stops++;
+      if (opts.stopFails) return Promise.reject(new Error('EIO: positions not saved'));
       return new Promise<void>((resolve) => {
         finishStop = resolve;
         if (!opts.stopHangs) resolve();
@@ -101,6 +109,15 @@ describe('supervise: SIGTERM and SIGINT', () => {
     expect(h.log.at(-1)).toMatchObject({ level: 'error', msg: expect.stringContaining('stop timed out') });
   });
 
+  it('exits with code 1 when a part of the stop failed, and says so', async () => {
+    const h = harness({ stopFails: true });
+    h.finishStart();
+    await settle();
+    h.signals.emit('SIGTERM');
+    expect(await h.code).toBe(EXIT_STOP_TIMEOUT);
+    expect(h.log.find((l) => l.level === 'error')?.msg).toContain('the stop did not complete');
+  });
+
   it('exits at once on a second SIGTERM or SIGINT during the stop, and says so', async () => {
     const h = harness({ stopHangs: true });
     h.finishStart();
@@ -178,5 +195,23 @@ describe('supervise: SIGHUP', () => {
     expect(h.log.at(-1)).toMatchObject({ level: 'warn', msg: 'SIGHUP while stopping: ignored' });
     h.finishStop();
     expect(await h.code).toBe(EXIT_STOPPED);
+  });
+});
+
+describe('the unhandled-rejection safety net', () => {
+  it('logs a rejection nobody handled at fatal level and makes logwharf not ready, until removed', () => {
+    const target = new EventEmitter();
+    const health = new Health();
+    const fatal: string[] = [];
+    const remove = catchUnhandledRejections(target as unknown as NodeJS.Process, health, {
+      fatal: (_obj, msg) => fatal.push(msg),
+    });
+    target.emit('unhandledRejection', new Error('a loop forgot its catch'), Promise.resolve());
+    expect(fatal).toEqual(['BUG: a promise rejection nobody handled; logwharf goes on, but restart it soon']);
+    expect(health.failing()).toMatchObject([
+      { component: 'process', op: 'unhandled_rejection', code: 'BUG' },
+    ]);
+    remove();
+    expect(target.listenerCount('unhandledRejection')).toBe(0);
   });
 });

@@ -21,6 +21,8 @@ export const SourceJson = T.Object({
   reconnects: T.Integer(),
   /** Lines lost, by reason. */
   dropped: T.Record(T.String(), T.Integer()),
+  /** Docker: reading is paused because the pipeline is full (backpressure); Docker keeps the lines. */
+  paused: T.Optional(T.Boolean()),
   compose: T.Optional(
     T.Object({
       project: T.Optional(T.String()),
@@ -50,6 +52,7 @@ export function toSourceJson(s: SourceStatus): SourceJson {
     lag_seconds: s.lagSeconds,
     reconnects: s.reconnects,
     dropped: { ...s.dropped },
+    ...(s.paused !== undefined ? { paused: s.paused } : {}),
     ...(s.compose !== undefined ? { compose: { ...s.compose } } : {}),
   };
 }

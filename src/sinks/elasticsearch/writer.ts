@@ -312,7 +312,7 @@ export class ElasticsearchWriter implements StoreWriter {
 
   private retry(key: string, reason: string): WriteOutcome {
     this.counters.retries[key] = (this.counters.retries[key] ?? 0) + 1;
-    return { status: 'retryable', reason };
+    return { status: 'retryable', reason, code: key };
   }
 }
 

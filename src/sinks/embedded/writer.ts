@@ -153,7 +153,7 @@ class Writer implements StoreWriter {
         if (outcome.status === 'retryable') this.handles.delete(key);
         const progress =
           committed > 0 ? ` (${committed} of ${grouped.length} day files committed; a retry skips them)` : '';
-        return { status: outcome.status, reason: outcome.reason + progress };
+        return { ...outcome, reason: outcome.reason + progress };
       }
     }
     return { status: 'delivered' };
@@ -312,9 +312,9 @@ export function classify(err: unknown, file: string): Exclude<WriteOutcome, { st
   if (err instanceof TypeError || err instanceof RangeError) return { status: 'rejected', reason };
   if (code?.startsWith('SQLITE_')) {
     const primary = code.replace(/^(SQLITE_[A-Z]+)_.*$/, '$1');
-    if (RETRYABLE_SQLITE.includes(primary)) return { status: 'retryable', reason };
+    if (RETRYABLE_SQLITE.includes(primary)) return { status: 'retryable', reason, code };
     // SQLITE_ERROR (no such table/column), SQLITE_CONSTRAINT, SQLITE_MISMATCH, SQLITE_TOOBIG, ...
     return { status: 'rejected', reason };
   }
-  return { status: 'retryable', reason };
+  return { status: 'retryable', reason, ...(code ? { code } : {}) };
 }

@@ -86,6 +86,7 @@ export class ContainerFollower {
       lagSeconds: lagSeconds(now, this.pending.oldest(committed)),
       reconnects: this.reconnects,
       dropped: { undecodable: this.undecodable },
+      paused: this.paused,
       ...(c.composeProject !== undefined
         ? { compose: { project: c.composeProject, service: c.composeService, number: c.composeNumber } }
         : {}),
@@ -102,9 +103,16 @@ export class ContainerFollower {
     }
     if (!this.running) {
       this.running = true;
-      void this.loop().finally(() => {
-        this.running = false;
-      });
+      this.loop()
+        // The loop handles what it expects; a bug must not become an unhandled rejection
+        // (which ends the process): it is logged, and the container is shown stopped.
+        .catch((err: unknown) => {
+          this.state = 'stopped';
+          this.opts.log.error({ container: this.container.name, err }, 'BUG: the follow loop failed');
+        })
+        .finally(() => {
+          this.running = false;
+        });
     }
   }
 

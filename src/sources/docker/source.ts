@@ -144,6 +144,13 @@ export class DockerSource {
       events.on('close', () => resolve());
       events.on('error', (err: Error) => reject(err));
     });
+    // A stop() while this session was connecting found no stream to end: end it here, or the
+    // stop would wait on it for good (seen as a start-up that failed and never exited).
+    if (this.stopped) {
+      events.destroy?.();
+      await ended.catch(() => undefined);
+      return;
+    }
     const list = await this.docker.listContainers({ all: true });
     for (const c of list) await this.consider(c.Id);
     this.connected = true;

@@ -2,6 +2,7 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import tls from 'node:tls';
 import { LogwharfError } from '../../core/errors.js';
+import { listenError } from '../../core/listen-error.js';
 import { readPemFile } from '../../core/pem.js';
 import { SyslogFrameDecoder } from './framing.js';
 import { peerAddress, type SyslogPeer } from './to-event.js';
@@ -371,17 +372,8 @@ function showAddress(a: { address: string; port: number }): string {
 
 function bindError(transport: string, host: string, port: number, err: NodeJS.ErrnoException): LogwharfError {
   const key = transport === 'tls' ? 'sources.syslog.tls.listen' : `sources.syslog.${transport}`;
-  const hint =
-    err.code === 'EADDRINUSE'
-      ? 'another program (a system syslogd?) already listens there: pick another port or stop it'
-      : err.code === 'EACCES'
-        ? 'ports below 1024 need root or CAP_NET_BIND_SERVICE: use a port such as 5514'
-        : err.code === 'EADDRNOTAVAIL'
-          ? 'this machine has no such address'
-          : 'check the address';
-  return new LogwharfError(
-    'LOGWHARF_ERR_LISTEN',
-    `${key}: cannot listen on ${host}:${port} (${err.code ?? err.message}) — ${hint}`,
-    { cause: err },
-  );
+  return listenError(key, host, port, err, {
+    EADDRINUSE: 'another program (a system syslogd?) already listens there: pick another port or stop it',
+    EACCES: 'ports below 1024 need root or CAP_NET_BIND_SERVICE: use a port such as 5514',
+  });
 }
