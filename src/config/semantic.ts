@@ -1,3 +1,4 @@
+import { durationMillis } from '../core/duration.js';
 import { compileRedactor } from '../transforms/redact.js';
 import { compileTagTemplate } from '../transforms/tag.js';
 import { type RawProblem, showValue } from './problems.js';
@@ -40,6 +41,18 @@ export function semanticProblems(config: unknown): RawProblem[] {
         `refusing to serve ${http.listen} (not a loopback address) without authentication: ` +
         `add tokens under http.auth.tokens, or write 'auth: none' under http to allow anyone who can reach it`,
     });
+  }
+
+  // Below a second, a timer meant for quiet peers would cut live ones between two messages.
+  if (typeof syslog.idle_timeout === 'string') {
+    const millis = durationMillis(syslog.idle_timeout);
+    if (millis !== null && millis < 1000) {
+      out.push({
+        segments: ['sources', 'syslog', 'idle_timeout'],
+        at: 'value',
+        message: `must be at least 1s, got ${syslog.idle_timeout} (null never closes idle connections)`,
+      });
+    }
   }
 
   out.push(...bufferProblems(['store', 'buffer'], store.buffer));

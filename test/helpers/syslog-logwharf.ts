@@ -14,7 +14,14 @@ export interface SyslogLogwharf extends RunningLogwharf {
  */
 export async function startSyslogLogwharf(
   dir: string,
-  opts: { udp?: boolean; tls?: { pki: TestPki; mutual?: boolean }; maxMessageBytes?: number } = {},
+  opts: {
+    udp?: boolean;
+    tls?: { pki: TestPki; mutual?: boolean };
+    maxMessageBytes?: number;
+    maxConnections?: number;
+    /** sources.syslog.idle_timeout; the default (5m) when omitted. */
+    idleTimeout?: string | null;
+  } = {},
 ): Promise<SyslogLogwharf> {
   const tls = opts.tls
     ? `    tls:
@@ -32,7 +39,9 @@ ${opts.tls.mutual ? `      ca: ${opts.tls.pki.ca}\n` : ''}`
     enabled: true
     udp: ${opts.udp === false ? 'null' : '127.0.0.1:0'}
     tcp: 127.0.0.1:0
-${opts.maxMessageBytes ? `    max_message_bytes: ${opts.maxMessageBytes}\n` : ''}${tls}pipeline:
+${opts.maxMessageBytes ? `    max_message_bytes: ${opts.maxMessageBytes}\n` : ''}${
+  opts.maxConnections ? `    max_connections: ${opts.maxConnections}\n` : ''
+}${opts.idleTimeout !== undefined ? `    idle_timeout: ${opts.idleTimeout ?? 'null'}\n` : ''}${tls}pipeline:
   flush_interval: 20ms
 `,
   );
