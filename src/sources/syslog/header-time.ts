@@ -148,6 +148,20 @@ export function nearestYear(
   return -1;
 }
 
+/**
+ * `hh:mm:ss` at `q` (the values unchecked, 0..99) as `h << 16 | m << 8 | s`, or -1 when the
+ * text there is not shaped so. One number, so that reading it allocates nothing.
+ */
+function clockAt(text: string, q: number, end: number): number {
+  const h = fixedDigits(text, q, 2, end);
+  const m = fixedDigits(text, q + 3, 2, end);
+  const s = fixedDigits(text, q + 6, 2, end);
+  if (h < 0 || m < 0 || s < 0 || text.charCodeAt(q + 2) !== CH_COLON || text.charCodeAt(q + 5) !== CH_COLON) {
+    return -1;
+  }
+  return (h << 16) | (m << 8) | s;
+}
+
 /** Nine fraction digits from the digits after a `.` (or `,`) at `q`, and where they end. */
 function fractionAt(text: string, q: number, end: number): { fraction: string; end: number } {
   const c = text.charCodeAt(q);
@@ -184,7 +198,7 @@ function ambiguous(zone: ZoneRead): string {
  * A BSD timestamp at `p` (see the module comment). Null when the text at `p` is not shaped
  * like one; `timestamp` undefined when it is, but names no real time.
  */
-export function readBsdTimestamp(
+function readBsdTimestamp(
   text: string,
   p: number,
   end: number,
@@ -213,12 +227,11 @@ export function readBsdTimestamp(
     year = maybeYear;
     q = skipSpaces(text, q + 5, end);
   }
-  const h = fixedDigits(text, q, 2, end);
-  const m = fixedDigits(text, q + 3, 2, end);
-  const s = fixedDigits(text, q + 6, 2, end);
-  if (h < 0 || m < 0 || s < 0 || text.charCodeAt(q + 2) !== CH_COLON || text.charCodeAt(q + 5) !== CH_COLON) {
-    return null;
-  }
+  const clock = clockAt(text, q, end);
+  if (clock < 0) return null;
+  const h = clock >> 16;
+  const m = (clock >> 8) & 0xff;
+  const s = clock & 0xff;
   const frac =
     text.charCodeAt(q + 8) === CH_DOT ? fractionAt(text, q + 8, end) : { fraction: '000000000', end: q + 8 };
   q = frac.end;
@@ -243,12 +256,7 @@ export function readBsdTimestamp(
  * that starts like one (`2024-05-01T`) but cannot be read is still the header's timestamp,
  * unusable: up to the next space.
  */
-export function readIsoTimestamp(
-  text: string,
-  p: number,
-  end: number,
-  deviceForms: boolean,
-): TimeRead | null {
+function readIsoTimestamp(text: string, p: number, end: number, deviceForms: boolean): TimeRead | null {
   if (p + 11 > end) return null;
   const sep = text.charCodeAt(p + 10);
   const t = sep === CH_T || sep === CH_t;
@@ -265,18 +273,11 @@ export function readIsoTimestamp(
   ) {
     return null;
   }
-  const h = fixedDigits(text, p + 11, 2, end);
-  const m = fixedDigits(text, p + 14, 2, end);
-  const s = fixedDigits(text, p + 17, 2, end);
-  if (
-    h < 0 ||
-    m < 0 ||
-    s < 0 ||
-    text.charCodeAt(p + 13) !== CH_COLON ||
-    text.charCodeAt(p + 16) !== CH_COLON
-  ) {
-    return t ? unusableToken(text, p, end) : null;
-  }
+  const clock = clockAt(text, p + 11, end);
+  if (clock < 0) return t ? unusableToken(text, p, end) : null;
+  const h = clock >> 16;
+  const m = (clock >> 8) & 0xff;
+  const s = clock & 0xff;
   const frac = fractionAt(text, p + 19, end);
   let q = frac.end;
   const z = text.charCodeAt(q);
