@@ -77,10 +77,11 @@ describe('a quiet rsyslog relay', () => {
   it.each([
     { name: 'TCP, octet-counted', framing: 'octet-counted' as const, tls: false },
     { name: 'TCP, newline-framed', framing: 'lf' as const, tls: false },
+    { name: 'TCP, omfwd action defaults', framing: 'octet-counted' as const, tls: false, defaults: true },
     { name: 'TLS, octet-counted', framing: 'octet-counted' as const, tls: true },
   ])(
     'is closed when idle and every later message arrives once ($name)',
-    async ({ name, framing, tls }) => {
+    async ({ name, framing, tls, defaults }) => {
       const lw = await logwharf({ idleTimeout: '1s', ...(tls ? { tls: { pki } } : {}) });
       const rs = await startRsyslog({
         forwardTo: {
@@ -88,6 +89,7 @@ describe('a quiet rsyslog relay', () => {
           port: tls ? lw.tlsPort! : lw.tcpPort!,
           framing,
           ...(tls ? { tls: { ca: pki.ca } } : {}),
+          ...(defaults ? { action: 'defaults' as const } : {}),
         },
       });
       relays.push(rs);
