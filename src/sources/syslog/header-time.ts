@@ -21,7 +21,7 @@
  * December message read in January belongs to last year).
  */
 
-import { toCanonicalTimestamp } from '../../core/timestamp.js';
+import { canonicalFromMillis, toCanonicalTimestamp } from '../../core/timestamp.js';
 import {
   CH_COLON,
   CH_COMMA,
@@ -162,14 +162,19 @@ function clockAt(text: string, q: number, end: number): number {
   return (h << 16) | (m << 8) | s;
 }
 
-/** Nine fraction digits from the digits after a `.` (or `,`) at `q`, and where they end. */
-function fractionAt(text: string, q: number, end: number): { fraction: string; end: number } {
+const NO_FRACTION = '000000000';
+/** The nine fraction digits of the last fractionEnd() (a scratch value: nothing allocated per call). */
+let fraction = NO_FRACTION;
+
+/** Where the digits after a `.` (or `,`) at `q` end, their first nine (padded) in `fraction`; `q` when there are none. */
+function fractionEnd(text: string, q: number, end: number): number {
+  fraction = NO_FRACTION;
   const c = text.charCodeAt(q);
-  if ((c !== CH_DOT && c !== CH_COMMA) || !isDigit(text.charCodeAt(q + 1)))
-    return { fraction: '000000000', end: q };
+  if ((c !== CH_DOT && c !== CH_COMMA) || !isDigit(text.charCodeAt(q + 1))) return q;
   let j = q + 1;
   while (j < end && isDigit(text.charCodeAt(j))) j++;
-  return { fraction: text.slice(q + 1, Math.min(j, q + 10)).padEnd(9, '0'), end: j };
+  fraction = text.slice(q + 1, Math.min(j, q + 10)).padEnd(9, '0');
+  return j;
 }
 
 /** The canonical form of a valid wall time at `offsetMinutes` east of UTC; undefined outside years 0000..9999. */
@@ -180,13 +185,19 @@ function canonical(
   h: number,
   m: number,
   s: number,
-  fraction: string,
+  nanos: string,
   offsetMinutes: number,
 ): string | undefined {
-  const wall = `${pad4(y)}-${pad2(month)}-${pad2(day)}T${pad2(h)}:${pad2(m)}:${pad2(s)}.${fraction}`;
-  if (offsetMinutes === 0) return `${wall}Z`;
+  if (offsetMinutes === 0)
+    return `${pad4(y)}-${pad2(month)}-${pad2(day)}T${pad2(h)}:${pad2(m)}:${pad2(s)}.${nanos}Z`;
+  // Date.UTC reads years 0..99 as 19xx, and the shift may leave 0000..9999: those few go the long way.
+  if (y >= 100 && y <= 9998) {
+    const whole = canonicalFromMillis(Date.UTC(y, month - 1, day, h, m, s) - offsetMinutes * 60_000);
+    return `${whole.slice(0, 20)}${nanos}Z`;
+  }
   const abs = Math.abs(offsetMinutes);
   const offset = `${offsetMinutes < 0 ? '-' : '+'}${pad2(Math.floor(abs / 60))}:${pad2(abs % 60)}`;
+  const wall = `${pad4(y)}-${pad2(month)}-${pad2(day)}T${pad2(h)}:${pad2(m)}:${pad2(s)}.${nanos}`;
   return toCanonicalTimestamp(wall + offset) ?? undefined;
 }
 
@@ -232,9 +243,9 @@ function readBsdTimestamp(
   const h = clock >> 16;
   const m = (clock >> 8) & 0xff;
   const s = clock & 0xff;
-  const frac =
-    text.charCodeAt(q + 8) === CH_DOT ? fractionAt(text, q + 8, end) : { fraction: '000000000', end: q + 8 };
-  q = frac.end;
+  fraction = NO_FRACTION;
+  q += 8;
+  if (text.charCodeAt(q) === CH_DOT) q = fractionEnd(text, q, end);
   const zone = text.charCodeAt(q) === CH_SP ? zoneWordAt(text, q + 1, end) : null;
   if (zone !== null) q = zone.end;
   if (text.charCodeAt(q) === CH_COLON) q++;
@@ -246,7 +257,7 @@ function readBsdTimestamp(
     if (year < 0) y = nearestYear(month, day, h, m, s, now, offset);
     else if (day <= daysInMonth(year, month)) y = year;
   }
-  const timestamp = y < 0 ? undefined : canonical(y, month, day, h, m, s, frac.fraction, offset);
+  const timestamp = y < 0 ? undefined : canonical(y, month, day, h, m, s, fraction, offset);
   if (timestamp === undefined) return { end: q, timestamp, problem: `unusable timestamp at offset ${p}` };
   return { end: q, timestamp, problem: zone?.minutes === null ? ambiguous(zone) : undefined };
 }
@@ -278,8 +289,7 @@ function readIsoTimestamp(text: string, p: number, end: number, deviceForms: boo
   const h = clock >> 16;
   const m = (clock >> 8) & 0xff;
   const s = clock & 0xff;
-  const frac = fractionAt(text, p + 19, end);
-  let q = frac.end;
+  let q = fractionEnd(text, p + 19, end);
   const z = text.charCodeAt(q);
   let zone: ZoneRead | null = z === CH_Z || z === CH_z ? { end: q + 1, minutes: 0 } : offsetAt(text, q, end);
   if (zone !== null) q = zone.end;
@@ -296,9 +306,7 @@ function readIsoTimestamp(text: string, p: number, end: number, deviceForms: boo
 
   const valid =
     month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month) && h <= 23 && m <= 59 && s <= 59;
-  const timestamp = valid
-    ? canonical(year, month, day, h, m, s, frac.fraction, zone?.minutes ?? 0)
-    : undefined;
+  const timestamp = valid ? canonical(year, month, day, h, m, s, fraction, zone?.minutes ?? 0) : undefined;
   const token = text.slice(p, q);
   if (timestamp === undefined) return { end: q, timestamp, problem: `unusable timestamp ${quote(token)}` };
   const problem =

@@ -193,6 +193,7 @@ function ipv6End(text: string, p: number, end: number): number {
 }
 
 const REPEATED = 'last message repeated ';
+const CH_l = 108;
 
 /**
  * syslogd's own notice that it suppressed duplicates at `p`: `last message repeated N
@@ -200,6 +201,8 @@ const REPEATED = 'last message repeated ';
  * hostname and a tag.
  */
 function isRepeatNotice(text: string, p: number, end: number): boolean {
+  const first = text.charCodeAt(p);
+  if (first !== CH_DASH && first !== CH_l) return false;
   let q = p;
   if (text.startsWith('--- ', q)) q += 4;
   return (
