@@ -318,8 +318,8 @@ function rsyslogConf(
   if (o.forwardTo) {
     const f = o.forwardTo;
     lines.push(
-      // Queued and retried forever, so rsyslog keeps what it could not deliver while the target
-      // is down, as a production forwarder would be configured.
+      // Queued and retried forever (unless `action: 'defaults'`), so rsyslog keeps what it could
+      // not deliver while the target is down, as a production forwarder would be configured.
       `  action(type="omfwd" target=${q(f.host)} port="${f.port}" protocol="tcp"`,
       `         TCP_Framing="${f.framing === 'octet-counted' ? 'octet-counted' : 'traditional'}"`,
       `         template=${q(f.template ?? 'RSYSLOG_SyslogProtocol23Format')}`,
