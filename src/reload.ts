@@ -15,7 +15,7 @@ import type { MultilineConfig } from './transforms/multiline.js';
  * what can change while running changes, without losing or doubling a line:
  *
  * - sources: Docker's selection (enabled, project, include/exclude) and limits, syslog's
- *   listeners (enabled, addresses, TLS files) and limits;
+ *   listeners (enabled, addresses, TLS files), limits and idle timeout;
  * - parsing: parser, tag, multiline and redaction rules, the sender-clock window, for the lines
  *   that arrive after it;
  * - retention rules (kept; retention itself is not built yet).

@@ -80,8 +80,17 @@ export const SyslogSourceSchema = T.Object(
     tls: T.Union([SyslogTls, T.Null()], { default: null }),
     /** Longest message kept, in bytes; a longer one is cut and flagged `truncated` (RFC 5425 asks for at least 8192). */
     max_message_bytes: T.Integer({ minimum: 480, maximum: 16777216, default: 65536 }),
-    /** Open TCP/TLS connections at most; more are refused (each holds at most max_message_bytes). */
+    /**
+     * Open TCP connections at most, and TLS connections at most (each holds at most
+     * max_message_bytes); beyond it a newcomer takes an idle connection's slot, or is refused.
+     */
     max_connections: T.Integer({ minimum: 1, default: 1024 }),
+    /**
+     * A TCP/TLS connection that sends nothing for this long is closed from our side (and read on
+     * until the peer closes it or its slot is needed: see connections.ts), so that quiet peers
+     * cannot hold every max_connections slot. At least 1s; null: never.
+     */
+    idle_timeout: T.Union([Duration, T.Null()], { default: '5m' }),
   },
   { ...Strict, default: {} },
 );

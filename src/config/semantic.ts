@@ -43,6 +43,18 @@ export function semanticProblems(config: unknown): RawProblem[] {
     });
   }
 
+  // Below a second, a timer meant for quiet peers would cut live ones between two messages.
+  if (typeof syslog.idle_timeout === 'string') {
+    const millis = durationMillis(syslog.idle_timeout);
+    if (millis !== null && millis < 1000) {
+      out.push({
+        segments: ['sources', 'syslog', 'idle_timeout'],
+        at: 'value',
+        message: `must be at least 1s, got ${syslog.idle_timeout} (null never closes idle connections)`,
+      });
+    }
+  }
+
   out.push(...bufferProblems(['store', 'buffer'], store.buffer));
 
   if (store.kind === 'elasticsearch' && store.elasticsearch === undefined) {

@@ -135,6 +135,18 @@ export function collectServiceMetrics(m: MetricSources): MetricFamily[] {
         'counter',
         s.socketErrors,
       ),
+      single(
+        'logwharf_syslog_idle_connections_closed_total',
+        'TCP/TLS connections closed (our FIN) after sending nothing for sources.syslog.idle_timeout.',
+        'counter',
+        s.idleClosed,
+      ),
+      single(
+        'logwharf_syslog_connections_refused_total',
+        'New TCP/TLS connections turned away: max_connections were open and none had been idle for idle_timeout.',
+        'counter',
+        s.connectionsRefused,
+      ),
     );
   }
   if (m.elasticsearch) {

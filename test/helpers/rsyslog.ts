@@ -63,6 +63,11 @@ export interface RsyslogOptions {
     template?: string;
     /** Forward over TLS (RFC 5425): verify the target against `ca` (name `localhost`); present cert/key if given. */
     tls?: { ca: string; cert?: string; key?: string };
+    /**
+     * `queued` (default): a LinkedList queue retried forever, as a production forwarder would be
+     * configured; `defaults`: omfwd's own action defaults (no queue, rsyslog's default retries).
+     */
+    action?: 'queued' | 'defaults';
   };
   /** `global(maxMessageSize)`; default 64k (rsyslog's own default is 8k). */
   maxMessageSize?: string;
@@ -313,8 +318,8 @@ function rsyslogConf(
   if (o.forwardTo) {
     const f = o.forwardTo;
     lines.push(
-      // Queued and retried forever, so rsyslog keeps what it could not deliver while the target
-      // is down, as a production forwarder would be configured.
+      // Queued and retried forever (unless `action: 'defaults'`), so rsyslog keeps what it could
+      // not deliver while the target is down, as a production forwarder would be configured.
       `  action(type="omfwd" target=${q(f.host)} port="${f.port}" protocol="tcp"`,
       `         TCP_Framing="${f.framing === 'octet-counted' ? 'octet-counted' : 'traditional'}"`,
       `         template=${q(f.template ?? 'RSYSLOG_SyslogProtocol23Format')}`,
@@ -327,7 +332,9 @@ function rsyslogConf(
               : []),
           ]
         : []),
-      '         queue.type="LinkedList" action.resumeRetryCount="-1" action.resumeInterval="1")',
+      f.action === 'defaults'
+        ? '         )'
+        : '         queue.type="LinkedList" action.resumeRetryCount="-1" action.resumeInterval="1")',
     );
   }
   lines.push('}', '', `input(type="imtcp" address="127.0.0.1" port="${o.tcpPort}" ruleset="received")`);

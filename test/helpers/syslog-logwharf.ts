@@ -18,6 +18,9 @@ export async function startSyslogLogwharf(
     udp?: boolean;
     tls?: { pki: TestPki; mutual?: boolean };
     maxMessageBytes?: number;
+    maxConnections?: number;
+    /** sources.syslog.idle_timeout; the default (5m) when omitted. */
+    idleTimeout?: string | null;
     /** More top-level YAML, e.g. a `store:` section (the embedded store otherwise). */
     more?: string;
   } = {},
@@ -38,7 +41,9 @@ ${opts.tls.mutual ? `      ca: ${opts.tls.pki.ca}\n` : ''}`
     enabled: true
     udp: ${opts.udp === false ? 'null' : '127.0.0.1:0'}
     tcp: 127.0.0.1:0
-${opts.maxMessageBytes ? `    max_message_bytes: ${opts.maxMessageBytes}\n` : ''}${tls}pipeline:
+${opts.maxMessageBytes ? `    max_message_bytes: ${opts.maxMessageBytes}\n` : ''}${
+  opts.maxConnections ? `    max_connections: ${opts.maxConnections}\n` : ''
+}${opts.idleTimeout !== undefined ? `    idle_timeout: ${opts.idleTimeout ?? 'null'}\n` : ''}${tls}pipeline:
   flush_interval: 20ms
 ${opts.more ?? ''}`,
   );

@@ -23,6 +23,7 @@ afterEach(() => {
 
 function listeners(settings: ListenerSettings) {
   const received: string[] = [];
+  const idleClosed: string[] = [];
   const l = new SyslogListeners({
     ...settings,
     onFrames: (frames) => {
@@ -30,9 +31,11 @@ function listeners(settings: ListenerSettings) {
     },
     onConnection: () => {},
     onProblem: () => {},
+    onIdleClose: (peer) => idleClosed.push(peer.address),
+    onRefused: () => {},
   });
   open.push({ close: () => void l.close() });
-  return { l, received };
+  return { l, received, idleClosed };
 }
 
 const BASE: ListenerSettings = {
@@ -41,6 +44,7 @@ const BASE: ListenerSettings = {
   tls: null,
   maxMessageBytes: 65536,
   maxConnections: 16,
+  idleTimeoutMs: null,
 };
 const at = (port: number, host = '127.0.0.1') => ({ host, port });
 const portOf = (address: string | undefined) => Number(address?.split(':').pop());
@@ -153,6 +157,45 @@ describe('SyslogListeners.reconfigure', () => {
     (await connect(port)).write(`${long}\n`);
     await waitFor(() => received.length === 2, { timeoutMs: 10_000, what: 'both long messages' });
     expect(received.sort()).toEqual([long, `${'x'.repeat(480)} [truncated]`].sort());
+  });
+
+  it('applies a new idle timeout to connections already open', async () => {
+    const port = await freePort();
+    const { l, received, idleClosed } = listeners({ ...BASE, tcp: at(port) });
+    await l.start();
+    const quiet = await connect(port);
+    quiet.write('then quiet\n');
+    await until(received, 'then quiet');
+    const fin = new Promise<void>((resolve) => quiet.once('end', resolve));
+    await l.reconfigure({ ...BASE, tcp: at(port), idleTimeoutMs: 200 });
+    await fin;
+    expect(idleClosed).toEqual(['127.0.0.1']);
+  });
+
+  it('does not time out a connection it stopped reading (backpressure), and times it from the resume', async () => {
+    const port = await freePort();
+    const { l, received, idleClosed } = listeners({ ...BASE, tcp: at(port), idleTimeoutMs: 200 });
+    await l.start();
+    l.pause();
+    const paused = await connect(port);
+    paused.write('held back\n');
+    let finAt = 0;
+    const fin = new Promise<void>((resolve) =>
+      paused.once('end', () => {
+        finAt = Date.now();
+        resolve();
+      }),
+    );
+    // Nothing to poll for: the assertion is that no close comes while paused, for five idle timeouts.
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(idleClosed).toEqual([]);
+    expect(received).toEqual([]);
+    const resumedAt = Date.now();
+    l.resume();
+    await until(received, 'held back');
+    await fin;
+    expect(idleClosed).toEqual(['127.0.0.1']);
+    expect(finAt - resumedAt).toBeGreaterThanOrEqual(150);
   });
 
   describe('TLS', () => {

@@ -36,6 +36,7 @@ const DEFAULTS = {
       tls: null,
       max_message_bytes: 65536,
       max_connections: 1024,
+      idle_timeout: '5m',
     },
   },
   transforms: {
@@ -441,6 +442,20 @@ describe('rules across keys', () => {
     const [typo] = problemsOf('transforms:\n  sender_time:\n    max_behind: 7d\n');
     expect(typo).toMatchObject({ path: 'transforms.sender_time.max_behind', line: 3 });
     expect(typo!.message).toContain('max_age, max_ahead');
+  });
+
+  it('takes sources.syslog.idle_timeout as a duration of at least 1s, or null for never', () => {
+    const [problem] = problemsOf('sources:\n  syslog:\n    idle_timeout: 500ms\n');
+    expect(problem).toMatchObject({
+      path: 'sources.syslog.idle_timeout',
+      line: 3,
+      message: 'must be at least 1s, got 500ms (null never closes idle connections)',
+    });
+    expect(problemsOf('sources:\n  syslog:\n    idle_timeout: soon\n')[0]).toMatchObject({
+      path: 'sources.syslog.idle_timeout',
+    });
+    expect(problemsOf('sources:\n  syslog:\n    idle_timeout: 1s\n')).toEqual([]);
+    expect(configOf('sources:\n  syslog:\n    idle_timeout: null\n').sources.syslog.idle_timeout).toBeNull();
   });
 
   it('rejects a port above 65535', () => {

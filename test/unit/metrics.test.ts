@@ -105,6 +105,8 @@ function everything(): MetricSources {
       framingErrors: 0,
       socketErrors: 0,
       udpDroppedBackpressure: 0,
+      idleClosed: 0,
+      connectionsRefused: 0,
     },
     deadLetters: () => 0,
     elasticsearch: {
@@ -197,6 +199,8 @@ describe('the names of every metric (Prometheus conventions)', () => {
       'logwharf_syslog_messages_dropped_total counter',
       'logwharf_syslog_framing_errors_total counter',
       'logwharf_syslog_socket_errors_total counter',
+      'logwharf_syslog_idle_connections_closed_total counter',
+      'logwharf_syslog_connections_refused_total counter',
       'logwharf_elasticsearch_indexed_total counter',
       'logwharf_elasticsearch_duplicates_total counter',
       'logwharf_elasticsearch_dead_lettered_total counter',

@@ -111,6 +111,8 @@ describe('planReload', () => {
       'sources: { syslog: { tcp: "127.0.0.1:6000" } }',
       'sources: { syslog: { udp: null } }',
       'sources: { syslog: { max_connections: 5 } }',
+      'sources: { syslog: { idle_timeout: 30s } }',
+      'sources: { syslog: { idle_timeout: null } }',
     ]) {
       const plan = planReload(BASE, configOf(text));
       expect(plan.live, text).toMatchObject({ syslog: true, docker: false, transform: false });

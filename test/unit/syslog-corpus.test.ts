@@ -2,7 +2,7 @@
  * The peers' syslog test vectors (test/fixtures/syslog/, see its README.md) run through
  * `parseSyslog`. Every case either gives what the peer states, or is on the reviewed list in
  * deviations.json with its reason; a listed case that starts to pass fails too, so the list
- * stays honest. Pass counts must not fall below those in the README's compatibility section.
+ * stays honest. Pass counts must not fall below those in docs/syslog.md's compatibility section.
  *
  * How expectations are compared (the normalisations are deliberate, documented deviations):
  * - Timestamps as instants. go-syslog's RFC 3164 cases have no year (0000) or one set by a
@@ -27,7 +27,7 @@ import { toCanonicalTimestamp } from '../../src/core/timestamp.js';
 import { parseSyslog, type SyslogMessage } from '../../src/sources/syslog/parse.js';
 
 const FIXTURES = new URL('../fixtures/syslog/', import.meta.url);
-const DOCS = new URL('../../README.md', import.meta.url);
+const DOCS = new URL('../../docs/syslog.md', import.meta.url);
 /** Fixed, so that year choices are reproducible (only month/day/time of yearless times are compared). */
 const NOW = new Date('2026-11-27T02:00:00Z');
 const SETS = [
@@ -262,7 +262,7 @@ describe.each(SETS)('syslog vectors %s', (set) => {
     expect(Object.keys(listed).filter((id) => !ids.has(id))).toEqual([]);
   });
 
-  it("passes at least as many cases as the README's compatibility section records", () => {
+  it("passes at least as many cases as docs/syslog.md's compatibility section records", () => {
     const stated = vectors.map((v) => check(set, v)).filter((m): m is string[] => m !== null);
     const passed = stated.filter((m) => m.length === 0).length;
     const recorded = recordedPasses().get(set);
@@ -278,9 +278,10 @@ describe('deviations.json', () => {
     const used = new Set(Object.values(deviations.cases).flatMap((c) => Object.values(c)));
     for (const name of Object.keys(deviations.categories)) {
       expect(used.has(name), `category ${name} is not used`).toBe(true);
-      expect(docs.includes(`\`${name}\``), `README.md (compatibility section) does not explain ${name}`).toBe(
-        true,
-      );
+      expect(
+        docs.includes(`\`${name}\``),
+        `docs/syslog.md (compatibility section) does not explain ${name}`,
+      ).toBe(true);
     }
   });
 });

@@ -485,7 +485,7 @@ describe('RFC 3164 (BSD) header', () => {
     ['sshd(pam_unix)[12750]: m', 'sshd(pam_unix)', '12750', 'm'],
     ['%ASA-6-302013: Built inbound', '%ASA-6-302013', undefined, 'Built inbound'],
     ['tag4:', 'tag4', undefined, ''],
-    ['app', 'app', undefined, ''],
+    ['app', undefined, undefined, 'app'],
   ])('reads the tag in "host %s"', (rest, appname, procid, message) => {
     expect(parse(`<13>Oct 11 22:14:15 host ${rest}`)).toMatchObject({
       hostname: 'host',
@@ -668,8 +668,17 @@ describe('RFC 3164 timestamps', () => {
     expect(msg.problem).toMatch(/taken as UTC/);
   });
 
-  it('does not take a date with a space before the time as a timestamp', () => {
-    expect(parse('<13>2024-05-01 12:00:00 INFO start').message).toBe('2024-05-01 12:00:00 INFO start');
+  it('takes a date with a space before the time as a timestamp only after a PRI', () => {
+    expect(parse('<13>2024-05-01 12:00:00 INFO start')).toMatchObject({
+      timestamp: '2024-05-01T12:00:00.000000000Z',
+      hostname: 'INFO',
+      message: 'start',
+    });
+    // Without a PRI, a line starting so is far more likely an application's own log line.
+    expect(parse('2024-05-01 12:00:00 INFO start')).toMatchObject({
+      format: 'unparsed',
+      message: '2024-05-01 12:00:00 INFO start',
+    });
   });
 });
 

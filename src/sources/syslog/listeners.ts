@@ -4,35 +4,20 @@ import tls from 'node:tls';
 import { LogwharfError } from '../../core/errors.js';
 import { listenError } from '../../core/listen-error.js';
 import { readPemFile } from '../../core/pem.js';
-import { SyslogFrameDecoder } from './framing.js';
+import { type ConnectionOptions, StreamConnections, streamPeer } from './connections.js';
 import { peerAddress, type SyslogPeer } from './to-event.js';
 
 /**
  * The syslog server's sockets: UDP (one message per datagram), TCP and TLS (RFC 6587 framing,
- * detected per connection by SyslogFrameDecoder). This module only moves bytes; what a frame
- * means is decided by the caller (source.ts).
+ * detected per connection; the connections, their slots and idle timeout: connections.ts).
+ * This module binds and moves listeners; what a frame means is decided by the caller
+ * (source.ts).
  */
 
-export interface Frame {
-  bytes: Buffer;
-  truncated: boolean;
-}
-
-export interface ListenerOptions {
+export interface ListenerOptions extends ConnectionOptions {
   udp: { host: string; port: number } | null;
   tcp: { host: string; port: number } | null;
   tls: { host: string; port: number; cert: string; key: string; ca?: string } | null;
-  maxMessageBytes: number;
-  maxConnections: number;
-  /** Frames of one read (one datagram, or what one TCP chunk completed). */
-  onFrames(frames: Frame[], peer: SyslogPeer): void;
-  onConnection(peer: SyslogPeer, open: boolean): void;
-  /** Something was lost or cut; `reason` names it for counters and logs. */
-  onProblem(
-    reason: 'truncated' | 'lost_at_close' | 'framing_error' | 'socket_error',
-    peer: SyslogPeer,
-    detail?: string,
-  ): void;
 }
 
 export interface BoundAddresses {
@@ -48,7 +33,7 @@ type TlsListen = NonNullable<ListenerOptions['tls']>;
 /** What a reload can change: the addresses and the limits. */
 export type ListenerSettings = Pick<
   ListenerOptions,
-  'udp' | 'tcp' | 'tls' | 'maxMessageBytes' | 'maxConnections'
+  'udp' | 'tcp' | 'tls' | 'maxMessageBytes' | 'maxConnections' | 'idleTimeoutMs'
 >;
 
 /** One bound listener: the UDP socket, or the TCP/TLS server. */
@@ -62,12 +47,12 @@ export class SyslogListeners {
   /** A copy: reconfigure() changes addresses and limits in it. */
   private readonly opts: ListenerOptions;
   private readonly live = new Map<Transport, Bound>();
-  private readonly sockets = new Set<net.Socket>();
-  private paused = false;
+  private readonly connections: StreamConnections;
   private closed: Promise<void> | null = null;
 
   constructor(opts: ListenerOptions) {
     this.opts = { ...opts };
+    this.connections = new StreamConnections(this.opts);
   }
 
   /** Binds every configured listener; a port in use or an unreadable certificate fails here, with what to do. */
@@ -92,7 +77,8 @@ export class SyslogListeners {
    * the new address first, so that one that cannot bind leaves the old listener as it was.
    * (When the new address overlaps the old one, e.g. the same port on 0.0.0.0, the old one is
    * closed first, and bound again if the new one still fails.) Connections already open stay
-   * open until their peers close them. Limits apply to connections and datagrams from now on.
+   * open until their peers close them (or they idle out). Size limits apply to connections and
+   * datagrams from now on; the idle timeout applies to open connections too, timed afresh.
    * A TLS listener that keeps its address loads its certificate files again, so a SIGHUP also
    * rotates certificates; one that cannot be read keeps the old ones.
    */
@@ -100,7 +86,11 @@ export class SyslogListeners {
     this.opts.maxMessageBytes = next.maxMessageBytes;
     this.opts.maxConnections = next.maxConnections;
     for (const bound of this.live.values())
-      if (bound.server) bound.server.maxConnections = next.maxConnections;
+      if (bound.server) bound.server.maxConnections = serverLimit(next.maxConnections);
+    if (next.idleTimeoutMs !== this.opts.idleTimeoutMs) {
+      this.opts.idleTimeoutMs = next.idleTimeoutMs;
+      this.connections.limitsChanged();
+    }
     const failed: { transport: Transport; error: Error }[] = [];
     const attempt = async (transport: Transport, apply: () => Promise<void>) => {
       try {
@@ -145,19 +135,15 @@ export class SyslogListeners {
    * then hold their data and TCP flow control slows them: nothing is lost.
    */
   pause(): void {
-    if (this.paused) return;
-    this.paused = true;
-    for (const s of this.sockets) s.pause();
+    this.connections.pause();
   }
 
   resume(): void {
-    if (!this.paused) return;
-    this.paused = false;
-    for (const s of this.sockets) s.resume();
+    this.connections.resume();
   }
 
   get isPaused(): boolean {
-    return this.paused;
+    return this.connections.isPaused;
   }
 
   /** Stops listening and closes every connection; frames completed before that are delivered. Idempotent. */
@@ -170,7 +156,7 @@ export class SyslogListeners {
         if (udp) waits.push(new Promise<void>((r) => udp.close(() => r())));
       }
       this.live.clear();
-      for (const s of this.sockets) s.destroy();
+      this.connections.destroyAll();
       await Promise.all(waits);
     })();
     return this.closed;
@@ -252,7 +238,7 @@ export class SyslogListeners {
   private bindTls(opts: TlsListen): Promise<Bound> {
     const server = tls.createServer(secureContextOptions(opts));
     server.on('tlsClientError', (err, socket) =>
-      this.opts.onProblem('socket_error', this.peerOf(socket, 'tls'), err.message),
+      this.opts.onProblem('socket_error', streamPeer(socket, 'tls'), err.message),
     );
     return this.bindStream(server, 'tls', opts.host, opts.port);
   }
@@ -263,9 +249,12 @@ export class SyslogListeners {
     host: string,
     port: number,
   ): Promise<Bound> {
-    server.maxConnections = this.opts.maxConnections;
+    server.maxConnections = serverLimit(this.opts.maxConnections);
     server.on(transport === 'tls' ? 'secureConnection' : 'connection', (socket: net.Socket) =>
-      this.accept(socket, transport),
+      this.connections.accept(socket, transport),
+    );
+    server.on('drop', (data) =>
+      this.opts.onRefused({ transport, address: peerAddress(data?.remoteAddress) }),
     );
     return new Promise((resolve, reject) => {
       server.once('error', (err) => reject(bindError(transport, host, port, err)));
@@ -278,66 +267,6 @@ export class SyslogListeners {
       });
     });
   }
-
-  private accept(socket: net.Socket, transport: 'tcp' | 'tls'): void {
-    const peer = this.peerOf(socket, transport);
-    this.sockets.add(socket);
-    socket.setKeepAlive(true, 60_000);
-    if (this.paused) socket.pause();
-    this.opts.onConnection(peer, true);
-    let frames: Frame[] = [];
-    const decoder = new SyslogFrameDecoder({
-      maxFrameBytes: this.opts.maxMessageBytes,
-      onFrame: (bytes, truncated) => {
-        if (truncated) this.opts.onProblem('truncated', peer);
-        frames.push({ bytes, truncated });
-      },
-    });
-    const deliver = () => {
-      if (frames.length === 0) return;
-      const out = frames;
-      frames = [];
-      this.opts.onFrames(out, peer);
-    };
-    let framingErrors = 0;
-    let lost = 0;
-    const checkCounters = () => {
-      const c = decoder.counters;
-      if (c.framingErrors > framingErrors) {
-        framingErrors = c.framingErrors;
-        this.opts.onProblem('framing_error', peer);
-      }
-      if (c.lostAtClose > lost) {
-        lost = c.lostAtClose;
-        this.opts.onProblem('lost_at_close', peer);
-      }
-    };
-    socket.on('data', (chunk: Buffer) => {
-      decoder.push(chunk);
-      checkCounters();
-      deliver();
-    });
-    let ended = false;
-    const finish = () => {
-      if (ended) return;
-      ended = true;
-      decoder.end();
-      checkCounters();
-      deliver();
-      this.sockets.delete(socket);
-      this.opts.onConnection(peer, false);
-    };
-    socket.on('end', () => {
-      finish();
-      socket.end();
-    });
-    socket.on('close', finish);
-    socket.on('error', (err) => this.opts.onProblem('socket_error', peer, err.message));
-  }
-
-  private peerOf(socket: net.Socket, transport: 'tcp' | 'tls'): SyslogPeer {
-    return { transport, address: peerAddress(socket.remoteAddress) };
-  }
 }
 
 /** The server options of a TLS listener; reads its PEM files (throws LOGWHARF_ERR_CONFIG naming the key). */
@@ -349,6 +278,15 @@ function secureContextOptions(opts: TlsListen): tls.TlsOptions {
       ? { ca: readPemFile(opts.ca, 'sources.syslog.tls.ca'), requestCert: true, rejectUnauthorized: true }
       : {}),
   };
+}
+
+/**
+ * The limit Node enforces at accept, before TLS or our own count: one above max_connections,
+ * so that a newcomer reaches StreamConnections, which may make room for it by evicting an idle
+ * connection. Beyond that (a handshake flood), Node drops connections itself ('drop', counted).
+ */
+function serverLimit(maxConnections: number): number {
+  return maxConnections + 1;
 }
 
 /** Stops listening. A server's open connections go on until their peers close them (or close()). */

@@ -13,14 +13,26 @@
  *
  * The parsers never throw and never drop a message. Every field is a slice of the text and
  * the message is always its tail: what is not a header field (or a separator, a BOM, a
- * Cisco counter, the trailing NUL/CR/LF of framing) is in the message. See
- * the README's "Syslog message compatibility" section for how this compares with rsyslog and go-syslog.
+ * Cisco counter, whitespace before the PRI, the trailing NUL/CR/LF of framing) is in the
+ * message. See docs/syslog.md, "Syslog message compatibility", for how this compares with
+ * rsyslog, go-syslog and others.
  */
 
 import { newMessage, type SyslogMessage } from './message.js';
 import { fill3164 } from './rfc3164.js';
 import { fill5424 } from './rfc5424.js';
-import { CH_BOM, CH_GT, CH_LT, CH_SP, digitsValue, isDigit, trimmedEnd } from './scan.js';
+import {
+  CH_BOM,
+  CH_CR,
+  CH_GT,
+  CH_LF,
+  CH_LT,
+  CH_SP,
+  CH_TAB,
+  digitsValue,
+  isDigit,
+  trimmedEnd,
+} from './scan.js';
 
 export type { SyslogMessage } from './message.js';
 
@@ -54,7 +66,11 @@ export function parseSyslog(text: string, opts: ParseOptions): SyslogMessage {
 
 function parseFrame(text: string, end: number, now: Date): SyslogMessage {
   // A BOM before the PRI is a sender bug (a UTF-8 writer marking the whole frame); skip it.
-  const start = end > 0 && text.charCodeAt(0) === CH_BOM ? 1 : 0;
+  let start = end > 0 && text.charCodeAt(0) === CH_BOM ? 1 : 0;
+  // So is whitespace before it (a newline left over from the previous frame of a sender that
+  // ends lines with CRLF or LF LF): skipped, but only when a PRI follows.
+  const lead = skipWhitespace(text, start, end);
+  if (lead > start && priEnd(text, lead, end) > 0) start = lead;
   const afterPri = priEnd(text, start, end);
   if (afterPri > 0) {
     const pri = digitsValue(text, start + 1, afterPri - 1);
@@ -110,6 +126,17 @@ function priEnd(text: string, p: number, end: number): number {
   while (i < end && i <= p + 3 && isDigit(text.charCodeAt(i))) i++;
   if (i === p + 1 || i >= end || text.charCodeAt(i) !== CH_GT) return -1;
   return digitsValue(text, p + 1, i) <= MAX_PRI ? i + 1 : -1;
+}
+
+/** Past the spaces, tabs, CRs and LFs at `p`. */
+function skipWhitespace(text: string, p: number, end: number): number {
+  let i = p;
+  while (i < end) {
+    const c = text.charCodeAt(i);
+    if (c !== CH_SP && c !== CH_TAB && c !== CH_CR && c !== CH_LF) break;
+    i++;
+  }
+  return i;
 }
 
 /** Index just past an RFC 5424 VERSION (1-3 digits, no leading 0) followed by SP at `p`, or -1. */

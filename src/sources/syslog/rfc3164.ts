@@ -3,11 +3,12 @@
  * rsyslog (the reference central syslogd) reads it, since in the wild every part is
  * optional or varies:
  *
- * - TIMESTAMP: BSD (`Oct 11 22:14:15` and variants) or RFC 3339, after any spaces (the
- *   peers' tests send `<167> Mar  7 ...` and `<132> Apr  4 ...`). With a PRI, Cisco IOS prefixes may come
- *   first: a message counter and a sequence number (`643: `, `000104: `, or a bare `: `),
- *   a hostname (`router1: `), and `*` or `.` (clock not synchronised). They are taken only
- *   when a timestamp follows.
+ * - TIMESTAMP: BSD (`Oct 11 22:14:15` and variants) or ISO 8601, after any spaces (the
+ *   peers' tests send `<167> Mar  7 ...` and `<132> Apr  4 ...`); see header-time.ts for
+ *   the shapes. With a PRI, Cisco IOS prefixes may come first: a message counter and a
+ *   sequence number (`643: `, `000104: `, or a bare `: `, as NX-OS writes), a hostname
+ *   (`router1: `), and `*` or `.` (clock not synchronised). They are taken only when a
+ *   timestamp follows.
  * - HOSTNAME: a word of ASCII letters, digits, `.`, `_`, `-` ending in a letter or digit,
  *   followed by a space or the end (rsyslog's rule), or an IPv6 address. Anything else
  *   there is the TAG: programs that log without a hostname (`su: ...`, `sshd[42]: ...`,
@@ -15,9 +16,14 @@
  *   a hostname.
  * - TAG: up to `:` or a space (rsyslog's rule), `[...]` allowed to hold a colon
  *   (`monit[2340:0]:`). APP-NAME is the tag before `[`, PROCID what is inside a final
- *   `[...]`. After more than one space, only a tag ending in `: ` is taken (go-syslog reads
- *   `ix2105  IP6[015]: ...` so; rsyslog makes the tag empty there, and for a plain word so do
- *   we). A tag starting with `[` or just `-` is not one: it stays in the message.
+ *   `[...]`. A tag ended by a space, not a colon, is one only when more text follows it: a
+ *   lone last word is the message, never emptied into the app-name (`host message`). A
+ *   bare `: ` is an empty tag (`host : text`). After more than one space, only a tag ending
+ *   in `: ` is taken (go-syslog reads `ix2105  IP6[015]: ...` so; rsyslog makes the tag empty
+ *   there, and for a plain word so do we). Not a tag, so kept in the message: text starting
+ *   with `[` or `{` (structured data, JSON: rsyslog reads a body starting so as headerless),
+ *   a lone `-`, and syslogd's own `last message repeated N times` notice (also between
+ *   `---`), which is read before any hostname is looked for.
  * - MSG: what follows the tag, less the one space after it (rsyslog keeps that space in
  *   `%msg%`, which users do not expect; its remove.msgFirstSpace option drops it too) and
  *   a leading BOM.
@@ -29,13 +35,16 @@
  * this is syslog at all: the caller keeps the text unparsed.
  */
 
+import { readHeaderTimestamp, type TimeRead } from './header-time.js';
 import type { SyslogMessage } from './message.js';
 import { addProblem } from './message.js';
 import {
   CH_COLON,
   CH_DASH,
   CH_DOT,
+  CH_LBRACE,
   CH_LBRACKET,
+  CH_PERCENT,
   CH_RBRACKET,
   CH_SP,
   CH_STAR,
@@ -46,7 +55,6 @@ import {
   skipBom,
   skipSpaces,
 } from './scan.js';
-import { readBsdTimestamp, readIsoTimestamp, type TimeRead } from './timestamp.js';
 
 const MAX_HOSTNAME = 255;
 /** Longest IPv6 address text (with an embedded IPv4 address). */
@@ -73,8 +81,8 @@ export function fill3164(text: string, start: number, end: number, msg: SyslogMe
   msg.timestamp = time.timestamp;
   if (time.problem !== undefined) addProblem(msg, `rfc3164: ${time.problem}`);
   p = skipSpaces(text, time.end, end);
-  let gap = false;
-  if (msg.hostname === undefined) {
+  let gap = p > time.end + 1;
+  if (msg.hostname === undefined && !isRepeatNotice(text, p, end)) {
     const h = hostnameEnd(text, p, end);
     if (h > p) {
       msg.hostname = text.slice(p, h);
@@ -83,7 +91,8 @@ export function fill3164(text: string, start: number, end: number, msg: SyslogMe
     }
   }
   // After more than one space, only an unmistakable `tag: ` is taken (`ix2105  IP6[015]: ...`);
-  // a plain word there stays in the message (rsyslog's `2009  netips-warden2-p [audit] ...`).
+  // a plain word there stays in the message (rsyslog's `2009  netips-warden2-p [audit] ...`,
+  // ZScaler's `2022-01-27 10:32:35      reason=Allowed ...`).
   msg.message = messageAt(text, readTag(text, p, end, msg, gap), end);
   return true;
 }
@@ -100,7 +109,7 @@ function timeAt(text: string, p: number, end: number, now: Date, cisco: boolean)
     const c = text.charCodeAt(q);
     if (c === CH_STAR || c === CH_DOT) q++;
   }
-  return readBsdTimestamp(text, q, end, now) ?? readIsoTimestamp(text, q, end);
+  return readHeaderTimestamp(text, q, end, now, cisco);
 }
 
 /**
@@ -162,7 +171,8 @@ function hostnameEnd(text: string, p: number, end: number): number {
 
 /**
  * End of an IPv6 address at `p` (what rsyslog and others send as HOSTNAME when a host has
- * no name), or `p`. At least two colons and a final hex digit: a tag ends in `:`.
+ * no name), with a zone index if any (`fe80::1%eth0`), or `p`. At least two colons and a
+ * final hex digit: a tag ends in `:`.
  */
 function ipv6End(text: string, p: number, end: number): number {
   let i = p;
@@ -173,16 +183,46 @@ function ipv6End(text: string, p: number, end: number): number {
     else if (!isHexDigit(c) && c !== CH_DOT) break;
     i++;
   }
-  if (colons < 2 || i - p > MAX_IPV6 || (i < end && text.charCodeAt(i) !== CH_SP)) return p;
-  return isHexDigit(text.charCodeAt(i - 1)) ? i : p;
+  if (colons < 2 || i - p > MAX_IPV6 || !isHexDigit(text.charCodeAt(i - 1))) return p;
+  if (text.charCodeAt(i) === CH_PERCENT) {
+    const zone = hostnameRun(text, i + 1, end);
+    if (zone === i + 1) return p;
+    i = zone;
+  }
+  return i === end || text.charCodeAt(i) === CH_SP ? i : p;
+}
+
+const REPEATED = 'last message repeated ';
+const CH_l = 108;
+
+/**
+ * syslogd's own notice that it suppressed duplicates at `p`: `last message repeated N
+ * times` (FreeBSD, sysklogd), also between `--- ` and ` ---` (macOS). A message, not a
+ * hostname and a tag.
+ */
+function isRepeatNotice(text: string, p: number, end: number): boolean {
+  const first = text.charCodeAt(p);
+  if (first !== CH_DASH && first !== CH_l) return false;
+  let q = p;
+  if (text.startsWith('--- ', q)) q += 4;
+  return (
+    q + REPEATED.length < end && text.startsWith(REPEATED, q) && isDigit(text.charCodeAt(q + REPEATED.length))
+  );
 }
 
 /**
  * Reads a TAG at `p` into `msg.appname`/`msg.procid`; returns where the message starts
  * (`p` when there is no tag). With `colonSpace`, only a tag ended by `:` and a space (or the
- * end) counts: the form that is unmistakably a tag when no header precedes it.
+ * end) counts: the form that is unmistakably a tag when no header precedes it (no timestamp,
+ * or more than one space after the hostname); otherwise a bare `: ` is an empty tag.
  */
 function readTag(text: string, p: number, end: number, msg: SyslogMessage, colonSpace: boolean): number {
+  const first = text.charCodeAt(p);
+  if (first === CH_LBRACKET || first === CH_LBRACE || isRepeatNotice(text, p, end)) return p;
+  if (first === CH_COLON && !colonSpace) {
+    if (p + 1 === end) return end;
+    if (text.charCodeAt(p + 1) === CH_SP) return p + 2;
+  }
   let i = p;
   while (i < end && i - p <= MAX_TAG) {
     const c = text.charCodeAt(i);
@@ -201,10 +241,11 @@ function readTag(text: string, p: number, end: number, msg: SyslogMessage, colon
   if (i === p || i - p > MAX_TAG) return p;
   const colon = i < end && text.charCodeAt(i) === CH_COLON;
   if (colonSpace && !(colon && (i + 1 === end || text.charCodeAt(i + 1) === CH_SP))) return p;
+  // A word ended by a space is a tag only when text follows it: a last word is the message.
+  if (!colon && skipSpaces(text, i, end) === end) return p;
 
   let bracket = p;
   while (bracket < i && text.charCodeAt(bracket) !== CH_LBRACKET) bracket++;
-  if (bracket === p) return p;
   const appname = text.slice(p, bracket);
   if (appname === '-') return p;
   msg.appname = appname;

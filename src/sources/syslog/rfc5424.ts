@@ -90,7 +90,7 @@ export function fill5424(text: string, start: number, end: number, msg: SyslogMe
   if (f < 0) return expecting('a timestamp', p);
   if (!isNil(text, p, f)) {
     if (!looksLikeRfc3339(text, p, f)) return expecting('a timestamp', p);
-    const time = canonicalRfc3339(text.slice(p, f), true);
+    const time = canonicalRfc3339(text.slice(p, f));
     msg.timestamp = time.timestamp;
     if (time.problem !== undefined) addProblem(msg, `rfc5424: ${time.problem} at offset ${p}`);
   }

@@ -8,12 +8,15 @@
 import { digitsAt } from '../../core/timestamp.js';
 
 export const CH_NUL = 0;
+export const CH_TAB = 9;
 export const CH_LF = 10;
 export const CH_CR = 13;
 export const CH_SP = 32;
 export const CH_DQUOTE = 34;
+export const CH_PERCENT = 37;
 export const CH_STAR = 42;
 export const CH_PLUS = 43;
+export const CH_COMMA = 44;
 export const CH_DASH = 45;
 export const CH_DOT = 46;
 export const CH_0 = 48;
@@ -26,6 +29,7 @@ export const CH_LBRACKET = 91;
 export const CH_BACKSLASH = 92;
 export const CH_RBRACKET = 93;
 export const CH_UNDERSCORE = 95;
+export const CH_LBRACE = 123;
 export const CH_DEL = 127;
 /** U+FEFF: RFC 5424 says a UTF-8 MSG starts with it; it is an encoding mark, not text. */
 export const CH_BOM = 0xfeff;

@@ -1,12 +1,14 @@
 import type { Logger } from 'pino';
 import type { SyslogSourceConfig } from '../../config/schema.js';
 import { splitHostPort } from '../../config/semantic.js';
+import { parseDuration } from '../../core/duration.js';
 import { LogwharfError } from '../../core/errors.js';
 import type { LogEvent } from '../../core/event.js';
 import type { Intake } from '../../core/intake.js';
 import type { SourceStatus } from '../../core/status.js';
 import { canonicalFromMillis } from '../../core/timestamp.js';
-import { type BoundAddresses, type Frame, type ListenerSettings, SyslogListeners } from './listeners.js';
+import type { Frame } from './connections.js';
+import { type BoundAddresses, type ListenerSettings, SyslogListeners } from './listeners.js';
 import { parseSyslog } from './parse.js';
 import { type SyslogPeer, syslogEvent } from './to-event.js';
 
@@ -28,6 +30,7 @@ function listenerSettings(config: SyslogSourceConfig): ListenerSettings {
         : null,
     maxMessageBytes: config.max_message_bytes,
     maxConnections: config.max_connections,
+    idleTimeoutMs: config.idle_timeout === null ? null : parseDuration(config.idle_timeout),
   };
 }
 
@@ -43,6 +46,10 @@ export interface SyslogCounters {
   socketErrors: number;
   /** UDP datagrams dropped while the pipeline was full (UDP cannot be paused; use TCP for no loss). */
   udpDroppedBackpressure: number;
+  /** TCP/TLS connections shut (our FIN) after sending nothing for idle_timeout. */
+  idleClosed: number;
+  /** New TCP/TLS connections turned away: max_connections were open and none had been idle for idle_timeout. */
+  connectionsRefused: number;
 }
 
 interface PeerState {
@@ -72,6 +79,8 @@ export class SyslogSource {
     framingErrors: 0,
     socketErrors: 0,
     udpDroppedBackpressure: 0,
+    idleClosed: 0,
+    connectionsRefused: 0,
   };
   private readonly listeners: SyslogListeners;
   private readonly intake: Intake;
@@ -81,6 +90,7 @@ export class SyslogSource {
   private nextId = 0;
   private full = false;
   private lastDropWarning = 0;
+  private lastRefusedWarning = 0;
   private stopDrain: (() => void) | null = null;
   /** The settings in force: the configured ones, except listeners a reload could not move. */
   private config: SyslogSourceConfig;
@@ -99,6 +109,15 @@ export class SyslogSource {
       onFrames: (frames, peer) => this.receive(frames, peer),
       onConnection: (peer, open) => this.connection(peer, open),
       onProblem: (reason, peer, detail) => this.problem(reason, peer, detail),
+      onIdleClose: (peer) => {
+        this.counters.idleClosed++;
+        // Routine for quiet senders (they reconnect when they next send), so not above debug.
+        this.log.debug(
+          { peer: this.peerKey(peer), idle_timeout: this.config.idle_timeout },
+          'syslog connection sent nothing for idle_timeout: closing it (its slot is free for a new peer)',
+        );
+      },
+      onRefused: (peer) => this.refused(peer),
     });
   }
 
@@ -119,7 +138,7 @@ export class SyslogSource {
 
   /**
    * Applies new settings (SIGHUP); see SyslogListeners.reconfigure: only listeners whose address
-   * changed are bound again, limits apply to new connections. Rejects with the listeners that
+   * changed are bound again, size limits apply to new connections, the idle timeout to all. Rejects with the listeners that
    * could not be moved (LOGWHARF_ERR_LISTEN), after applying everything else; those keep their
    * old address, and `settings` says so. Resolves with the addresses listened on.
    */
@@ -244,6 +263,22 @@ export class SyslogSource {
     }
     p.openConnections += open ? 1 : -1;
     p.status.state = p.openConnections > 0 ? 'attached' : 'detached';
+  }
+
+  private refused(peer: SyslogPeer): void {
+    this.counters.connectionsRefused++;
+    const now = Date.now();
+    if (now - this.lastRefusedWarning > 10_000) {
+      this.lastRefusedWarning = now;
+      this.log.warn(
+        {
+          peer: this.peerKey(peer),
+          refused: this.counters.connectionsRefused,
+          max_connections: this.config.max_connections,
+        },
+        'syslog connection refused: max_connections are open and none has been idle for idle_timeout (raise max_connections, or lower idle_timeout)',
+      );
+    }
   }
 
   private problem(reason: string, peer: SyslogPeer, detail?: string): void {
