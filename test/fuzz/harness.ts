@@ -1,0 +1,148 @@
+/**
+ * The fuzz harness: a target is an arbitrary (random and mutated inputs, seeded from the real
+ * fixtures) and a `check` that throws when one input breaks an invariant. The same targets run
+ * in three ways:
+ *
+ * - the short seeded pass in `npm test` (test/unit/fuzz-*.test.ts, `runShortPass`): a fixed
+ *   seed and a few thousand inputs per target, so a run is repeatable;
+ * - the long pass, `npm run fuzz` (scripts/fuzz.ts): a million inputs or more per target, a
+ *   fresh seed each time (printed), every finding recorded as a fixture;
+ * - the replay of those fixtures (test/fixtures/fuzz/<target>.json) in the same test files,
+ *   so every crash ever found stays a regression test.
+ *
+ * The time bound: `check` is one input's whole check (the target called once or a few times on
+ * the same input, plus the invariants). It must finish within TIME_BOUND_MS. A wall-clock
+ * measurement on a busy machine can be hit by a GC pause or the scheduler, so an input over the
+ * bound is measured twice more and fails only if all three runs were over it: a real
+ * super-linear input is slow every time, a hiccup is not. 100 ms is about a thousand times what
+ * the largest generated input (a few hundred KiB) costs the linear parsers, far beyond noise,
+ * and far below what a stalled pipeline would notice too late. A true hang (an endless loop) is
+ * caught by the long pass's watchdog (scripts/fuzz-run.ts), not here: a synchronous loop
+ * cannot be interrupted from its own thread.
+ */
+
+import { readFileSync, writeFileSync } from 'node:fs';
+import fc from 'fast-check';
+
+export const TIME_BOUND_MS = 100;
+
+export interface FuzzTarget<T> {
+  /** Also the fixture file name: test/fixtures/fuzz/<name>.json. */
+  readonly name: string;
+  readonly arbitrary: fc.Arbitrary<T>;
+  /** Throws when `input` breaks an invariant; the message says which. */
+  check(input: T): void;
+  /** To and from the JSON stored in a fixture (Buffers as base64, say). */
+  toJson(input: T): unknown;
+  fromJson(json: unknown): T;
+}
+
+/** One fixture case: an input that broke an invariant once, and what it broke. */
+export interface FuzzCase {
+  input: unknown;
+  broke: string;
+  found: string;
+}
+
+export interface FuzzFixture {
+  target: string;
+  cases: FuzzCase[];
+}
+
+/** Fails with `what` when `cond` is false (node:assert would print the whole input). */
+export function invariant(cond: unknown, what: string | (() => string)): asserts cond {
+  if (!cond) throw new InvariantError(typeof what === 'string' ? what : what());
+}
+
+export class InvariantError extends Error {
+  override name = 'InvariantError';
+}
+
+/** Runs `check(input)` under the time bound (see the module comment); throws what it throws. */
+export function boundedCheck<T>(target: FuzzTarget<T>, input: T, boundMs = TIME_BOUND_MS): void {
+  let best = Number.POSITIVE_INFINITY;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const started = performance.now();
+    target.check(input);
+    best = Math.min(best, performance.now() - started);
+    if (best <= boundMs) return;
+  }
+  throw new InvariantError(`took ${best.toFixed(1)} ms on each of 3 runs (bound ${boundMs} ms)`);
+}
+
+/** The short pass's seed: fixed, so `npm test` sees the same inputs every time. */
+export const SHORT_PASS_SEED = 20_261_127;
+
+/**
+ * Runs `numRuns` inputs of `target` with a fixed seed; throws fast-check's report (the shrunk
+ * counterexample, and the seed and path that replay it) on the first failure.
+ * FUZZ_RUNS and FUZZ_SEED override the count and seed, to replay a report locally.
+ */
+export function runShortPass<T>(target: FuzzTarget<T>, numRuns: number): void {
+  const runs = Number(process.env.FUZZ_RUNS ?? numRuns);
+  const seed = Number(process.env.FUZZ_SEED ?? SHORT_PASS_SEED);
+  fc.assert(
+    fc.property(target.arbitrary, (input) => boundedCheck(target, input)),
+    { seed, numRuns: runs },
+  );
+}
+
+export function fixturePath(name: string): URL {
+  return new URL(`../fixtures/fuzz/${name}.json`, import.meta.url);
+}
+
+/** The recorded cases of a target; none when it has no fixture file yet. */
+export function loadFixture(name: string): FuzzCase[] {
+  let text: string;
+  try {
+    text = readFileSync(fixturePath(name), 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  const fixture = JSON.parse(text) as FuzzFixture;
+  if (fixture.target !== name) throw new Error(`fixture for ${fixture.target} stored as ${name}.json`);
+  return fixture.cases;
+}
+
+/** Replays every recorded case of `target`; throws on the first that still breaks an invariant. */
+export function replayFixtures<T>(target: FuzzTarget<T>): number {
+  const cases = loadFixture(target.name);
+  cases.forEach((c, i) => {
+    try {
+      boundedCheck(target, target.fromJson(c.input));
+    } catch (err) {
+      const why = err instanceof Error ? err.message : String(err);
+      throw new Error(`${target.name} fixture case ${i} (${c.broke}) fails again: ${why}`, { cause: err });
+    }
+  });
+  return cases.length;
+}
+
+/**
+ * Adds a case to the target's fixture file (creating it): what the long pass does with each
+ * finding, so that the replay test fails until the bug is fixed and guards it afterwards.
+ */
+export function recordCase<T>(target: FuzzTarget<T>, input: T, broke: string, found: string): void {
+  const cases = loadFixture(target.name);
+  cases.push({ input: target.toJson(input), broke, found });
+  const fixture: FuzzFixture = { target: target.name, cases };
+  writeFileSync(fixturePath(target.name), `${JSON.stringify(fixture, null, 2)}\n`);
+}
+
+/** The shrunk counterexample of a fast-check run with a known seed and path (from its report). */
+export function counterexample<T>(
+  target: FuzzTarget<T>,
+  seed: number,
+  path: string,
+): { input: T; error: string } {
+  const details = fc.check(
+    fc.property(target.arbitrary, (input) => boundedCheck(target, input)),
+    { seed, path, endOnFailure: true },
+  );
+  if (!details.failed || details.counterexample === null)
+    throw new Error(`seed ${seed} path ${path} does not fail`);
+  const error =
+    details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
+  return { input: details.counterexample[0], error };
+}
