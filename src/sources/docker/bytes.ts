@@ -3,6 +3,8 @@
  * without decoding it, and cutting a Buffer on a UTF-8 character boundary.
  */
 
+import { isValidDateTime } from '../../core/timestamp.js';
+
 const SPACE = 32;
 
 // ---- timestamps -------------------------------------------------------------------------
@@ -25,7 +27,12 @@ export function isTimestampChar(c: number): boolean {
   );
 }
 
-/** `2024-05-01T12:00:00.123456789Z ` at `pos` (the caller made sure 31 bytes are there). */
+/**
+ * `2024-05-01T12:00:00.123456789Z ` at `pos` (the caller made sure 31 bytes are there), naming a
+ * real date and time: the shape alone would let `2024-13-45T99:99:99...` through this fast path
+ * while the slow path (toCanonicalTimestamp) refuses it, and a line's fate would then depend on
+ * where the chunks were cut.
+ */
 export function isCanonicalTimestampAt(b: Buffer, p: number): boolean {
   return (
     b[p + 4] === 45 &&
@@ -42,8 +49,23 @@ export function isCanonicalTimestampAt(b: Buffer, p: number): boolean {
     digits(b, p + 11, 2) &&
     digits(b, p + 14, 2) &&
     digits(b, p + 17, 2) &&
-    digits(b, p + 20, 9)
+    digits(b, p + 20, 9) &&
+    isValidDateTime(
+      value(b, p, 4),
+      value(b, p + 5, 2),
+      value(b, p + 8, 2),
+      value(b, p + 11, 2),
+      value(b, p + 14, 2),
+      value(b, p + 17, 2),
+    )
   );
+}
+
+/** The decimal value of `n` digits at `p` (already checked to be digits). */
+function value(b: Buffer, p: number, n: number): number {
+  let v = 0;
+  for (let i = p; i < p + n; i++) v = v * 10 + (b[i]! - 48);
+  return v;
 }
 
 function digits(b: Buffer, p: number, n: number): boolean {
