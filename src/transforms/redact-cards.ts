@@ -45,7 +45,7 @@ export function findCardNumber(s: string, from: number, span: Span): boolean {
         break;
       }
     }
-    if (digits >= 13 && cardInRun(s, start, end, digits, span)) return true;
+    if (digits >= 13 && cardInRun(s, start, end, span)) return true;
     q = end + 13;
   }
   return false;
@@ -63,37 +63,48 @@ function inDigitRun(s: string, q: number): boolean {
  * windows of whole groups from the left, so that `2024-05-01 4111111111111111` still finds the
  * card after the date that the separators joined to it.
  */
-function cardInRun(s: string, start: number, end: number, digits: number, span: Span): boolean {
-  let total = digits;
+function cardInRun(s: string, start: number, end: number, span: Span): boolean {
   for (let a = start; a < end; ) {
     const leftOk = a > start || start === 0 || !notCardBoundary(s.charCodeAt(a - 1), s.charCodeAt(a - 2));
     const first = s.charCodeAt(a);
-    if (leftOk && first >= 0x32 && first <= 0x36 && total >= 13) {
-      // Windows [a, b), longest first: shrink from the right one group at a time.
-      let count = total;
-      for (let b = end; b > a && count >= 13; ) {
-        const rightOk = b < end || end === s.length || !notCardBoundary(s.charCodeAt(b), s.charCodeAt(b + 1));
-        if (count <= 19 && rightOk && luhn(s, a, b)) {
-          span.start = a;
-          span.end = b;
-          span.quote = false;
-          return true;
-        }
-        // Drop the last group and its separator.
-        let k = b;
-        while (k > a && isDigit(s.charCodeAt(k - 1))) {
-          k--;
-          count--;
-        }
-        b = k - 1;
-      }
-    }
+    if (leftOk && first >= 0x32 && first <= 0x36 && cardFrom(s, a, end, span)) return true;
     // Next group.
-    while (a < end && isDigit(s.charCodeAt(a))) {
-      a++;
-      total--;
-    }
+    while (a < end && isDigit(s.charCodeAt(a))) a++;
     a++;
+  }
+  return false;
+}
+
+/** Ends of the windows that cardFrom tries: at most 7 (13 to 19 digits, a group adding one or more). */
+const windowEnds = new Int32Array(7);
+
+/**
+ * The longest window of whole groups starting at `a` that holds 13 to 19 digits and passes the
+ * checks. Only windows of at most 19 digits are looked at, found scanning forward: walking back
+ * from the run's end instead made a long run of short groups (`40 40 40 ...`, a line of numbers)
+ * cost its length for every group, quadratic in the line.
+ */
+function cardFrom(s: string, a: number, end: number, span: Span): boolean {
+  let found = 0;
+  let count = 0;
+  for (let i = a; i < end; i++) {
+    while (i < end && isDigit(s.charCodeAt(i))) {
+      i++;
+      count++;
+    }
+    if (count > 19) break;
+    if (count >= 13) windowEnds[found++] = i;
+    // `i` is at the separator before the next group, or at the run's end.
+  }
+  for (let k = found - 1; k >= 0; k--) {
+    const b = windowEnds[k]!;
+    const rightOk = b < end || end === s.length || !notCardBoundary(s.charCodeAt(b), s.charCodeAt(b + 1));
+    if (rightOk && luhn(s, a, b)) {
+      span.start = a;
+      span.end = b;
+      span.quote = false;
+      return true;
+    }
   }
   return false;
 }
