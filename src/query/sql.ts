@@ -82,7 +82,10 @@ export function toSqlWhere(node: QueryNode): SqlFragment {
  */
 export function ftsQueryString(value: string, prefix: boolean): string | null {
   if (!TOKEN_CHAR.test(value)) return null;
-  return `"${value.replaceAll('"', '""')}"${prefix ? ' *' : ''}`;
+  // FTS5 reads its query as a C string: a NUL would end it inside the quotes ("unterminated
+  // string"). To the tokenizer NUL only separates tokens, as a space does.
+  const text = value.includes('\0') ? value.replaceAll('\0', ' ') : value;
+  return `"${text.replaceAll('"', '""')}"${prefix ? ' *' : ''}`;
 }
 
 function translate(node: QueryNode, params: SqlParam[]): string {

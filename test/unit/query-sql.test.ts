@@ -106,6 +106,8 @@ describe('message text', () => {
     '-dash',
     '+',
     "a' OR '1'='1",
+    '\0vitest', // found by the fuzzer: FTS5 read the NUL as the end of its query
+    'a\0" OR "b',
   ])('FTS5 syntax in a word is plain text: %s', (w) => {
     expect(() => ids(text(w))).not.toThrow();
     expect(() => ids(text(w, { prefix: true }))).not.toThrow();
@@ -129,6 +131,7 @@ describe('message text', () => {
     expect(ftsQueryString('conn', true)).toBe('"conn" *');
     expect(ftsQueryString(':-)', false)).toBeNull();
     expect(ftsQueryString('ünï', false)).toBe('"ünï"');
+    expect(ftsQueryString('a\0b', true)).toBe('"a b" *');
   });
 });
 
