@@ -12,7 +12,6 @@
  */
 
 import Database from 'better-sqlite3';
-import fc from 'fast-check';
 import { LogwharfError } from '../../../src/core/errors.js';
 import { type QueryNode, QuerySyntaxError } from '../../../src/query/ast.js';
 import { toEsQuery } from '../../../src/query/es.js';
