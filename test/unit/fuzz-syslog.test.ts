@@ -1,26 +1,19 @@
-import { describe, expect, it } from 'vitest';
-import { replayFixtures, runShortPass } from '../fuzz/harness.js';
+import { fuzzSuite } from '../fuzz/suite.js';
 import { syslogFraming } from '../fuzz/targets/syslog-framing.js';
 import { syslogParse } from '../fuzz/targets/syslog-parse.js';
 
 /** The short seeded fuzz pass of the syslog receiver's parsers (the long one: `npm run fuzz`). */
 
-describe('fuzz: RFC 6587 framing', () => {
-  it('frames random and mutated streams in any chunking like the reference model, within bounded memory', () => {
-    runShortPass(syslogFraming, 3000);
-  });
+fuzzSuite(
+  'RFC 6587 framing',
+  syslogFraming,
+  3000,
+  'frames random and mutated streams in any chunking like the reference model, within bounded memory',
+);
 
-  it('replays the recorded findings', () => {
-    expect(replayFixtures(syslogFraming)).toBeGreaterThanOrEqual(0);
-  });
-});
-
-describe('fuzz: syslog message parser', () => {
-  it('never throws nor drops text on random and mutated messages', () => {
-    runShortPass(syslogParse, 5000);
-  });
-
-  it('replays the recorded findings', () => {
-    expect(replayFixtures(syslogParse)).toBeGreaterThanOrEqual(0);
-  });
-});
+fuzzSuite(
+  'syslog message parser',
+  syslogParse,
+  5000,
+  'never throws nor drops text on random and mutated messages',
+);
