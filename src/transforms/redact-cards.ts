@@ -32,21 +32,19 @@ export function findCardNumber(s: string, from: number, span: Span): boolean {
       } else break;
     }
     if (!isDigit(s.charCodeAt(start))) start++; // began at a separator
-    let digits = 0;
-    let end = start;
-    while (end < n) {
-      const d = s.charCodeAt(end);
-      if (isDigit(d)) {
-        digits++;
-        end++;
-      } else if ((d === 0x20 || d === 0x2d) && isDigit(s.charCodeAt(end + 1))) {
-        end++;
-      } else {
-        break;
-      }
+    // A card starts at a group of the run: try each, from the first, up to the run's end. The run
+    // is walked only as far as the card found: a call per card that measured the whole run first
+    // made a line of short numbers quadratic (each card redacted cost the rest of the line).
+    let a = start;
+    for (;;) {
+      const leftOk = a > start || start === 0 || !notCardBoundary(s.charCodeAt(a - 1), s.charCodeAt(a - 2));
+      const first = s.charCodeAt(a);
+      if (leftOk && first >= 0x32 && first <= 0x36 && cardFrom(s, a, span)) return true;
+      while (a < n && isDigit(s.charCodeAt(a))) a++;
+      if (!continuesRun(s, a)) break;
+      a++;
     }
-    if (digits >= 13 && cardInRun(s, start, end, span)) return true;
-    q = end + 13;
+    q = a + 13;
   }
   return false;
 }
@@ -58,21 +56,10 @@ function inDigitRun(s: string, q: number): boolean {
   return (c === 0x20 || c === 0x2d) && isDigit(s.charCodeAt(q - 1)) && isDigit(s.charCodeAt(q + 1));
 }
 
-/**
- * A card number among the groups of the run `s[start, end)`: the whole run first, then shorter
- * windows of whole groups from the left, so that `2024-05-01 4111111111111111` still finds the
- * card after the date that the separators joined to it.
- */
-function cardInRun(s: string, start: number, end: number, span: Span): boolean {
-  for (let a = start; a < end; ) {
-    const leftOk = a > start || start === 0 || !notCardBoundary(s.charCodeAt(a - 1), s.charCodeAt(a - 2));
-    const first = s.charCodeAt(a);
-    if (leftOk && first >= 0x32 && first <= 0x36 && cardFrom(s, a, end, span)) return true;
-    // Next group.
-    while (a < end && isDigit(s.charCodeAt(a))) a++;
-    a++;
-  }
-  return false;
+/** `s[i]` is a blank or dash with a digit after it: the run of groups goes on past `i`. */
+function continuesRun(s: string, i: number): boolean {
+  const c = s.charCodeAt(i);
+  return (c === 0x20 || c === 0x2d) && isDigit(s.charCodeAt(i + 1));
 }
 
 /** Ends of the windows that cardFrom tries: at most 7 (13 to 19 digits, a group adding one or more). */
@@ -80,25 +67,28 @@ const windowEnds = new Int32Array(7);
 
 /**
  * The longest window of whole groups starting at `a` that holds 13 to 19 digits and passes the
- * checks. Only windows of at most 19 digits are looked at, found scanning forward: walking back
- * from the run's end instead made a long run of short groups (`40 40 40 ...`, a line of numbers)
- * cost its length for every group, quadratic in the line.
+ * checks, so that `2024-05-01 4111111111111111` still finds the card after the date that the
+ * separators joined to it. Only windows of at most 19 digits are looked at, found scanning
+ * forward from `a`: walking back from the run's end made a long run of short groups (`40 40
+ * 40 ...`) cost its length for every group, quadratic in the line.
  */
-function cardFrom(s: string, a: number, end: number, span: Span): boolean {
+function cardFrom(s: string, a: number, span: Span): boolean {
+  const n = s.length;
   let found = 0;
   let count = 0;
-  for (let i = a; i < end; i++) {
-    while (i < end && isDigit(s.charCodeAt(i))) {
+  for (let i = a; ; i++) {
+    while (i < n && isDigit(s.charCodeAt(i))) {
       i++;
       count++;
     }
     if (count > 19) break;
     if (count >= 13) windowEnds[found++] = i;
-    // `i` is at the separator before the next group, or at the run's end.
+    if (!continuesRun(s, i)) break;
   }
   for (let k = found - 1; k >= 0; k--) {
     const b = windowEnds[k]!;
-    const rightOk = b < end || end === s.length || !notCardBoundary(s.charCodeAt(b), s.charCodeAt(b + 1));
+    // Inside the run, a window ends at a separator; at the run's end, the next character must not glue it to a word.
+    const rightOk = continuesRun(s, b) || b === n || !notCardBoundary(s.charCodeAt(b), s.charCodeAt(b + 1));
     if (rightOk && luhn(s, a, b)) {
       span.start = a;
       span.end = b;
