@@ -156,6 +156,18 @@ export interface MutateOptions {
   maxMutations?: number;
 }
 
+export type Mutations = readonly Mutation[];
+
+/** A list of mutations for any input; `donors` is how many inputs a splice may take a piece of. */
+export function mutations(opts: MutateOptions = {}, donors = 1): fc.Arbitrary<Mutations> {
+  return fc.array(mutationArb(opts.tokens ?? [], donors), { maxLength: opts.maxMutations ?? 6 });
+}
+
+/** `input` with the mutations applied in order; splices take pieces of `donors`. */
+export function applyMutations(input: Buffer, ms: Mutations, donors: readonly Buffer[]): Buffer {
+  return ms.reduce((b, m) => applyMutation(b, m, donors), input);
+}
+
 /**
  * Seeds, mutated (most inputs), plus random bytes and token soups. The seeds are never empty
  * in practice; an empty list still gives random inputs.
@@ -164,11 +176,8 @@ export function mutatedBytes(seeds: readonly Buffer[], opts: MutateOptions = {})
   const tokens = [...TOKENS, ...(opts.tokens ?? [])];
   const pool = seeds.length > 0 ? seeds : [Buffer.alloc(0)];
   const mutated = fc
-    .tuple(
-      fc.constantFrom(...pool),
-      fc.array(mutationArb(opts.tokens ?? [], pool.length), { maxLength: opts.maxMutations ?? 6 }),
-    )
-    .map(([seed, ms]) => ms.reduce((b, m) => applyMutation(b, m, pool), seed));
+    .tuple(fc.constantFrom(...pool), mutations(opts, pool.length))
+    .map(([seed, ms]) => applyMutations(seed, ms, pool));
   const soup = fc
     .array(
       fc.oneof(
