@@ -40,7 +40,7 @@ const TARGETS: ReadonlyArray<FuzzTarget<any>> = [
 ];
 
 /** No input finished for this long: a hang (the slowest legitimate check, shrinking included, takes a second or two). */
-const HANG_SECONDS = 60;
+const HANG_SECONDS = Number(process.env.FUZZ_HANG_SECONDS ?? 60);
 const PROGRESS_EVERY = 100_000;
 
 interface Options {
@@ -61,6 +61,8 @@ interface Result {
   hang?: { index: number };
   error?: string;
   path?: string;
+  /** The finding was added to test/fixtures/fuzz/<target>.json. */
+  recorded?: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -160,6 +162,7 @@ function runChild(o: Options, name: string): void {
         result.error,
         `npm run fuzz, seed ${o.seed}, path ${result.path}`,
       );
+      result.recorded = true;
     }
   }
   process.stdout.write(`${JSON.stringify(result)}\n`);
@@ -227,6 +230,7 @@ function spawnTarget(o: Options, name: string): Promise<Result> {
           failed: true,
           hang: last.hang,
           error,
+          recorded: o.record,
         });
       } else if (last.target === name) {
         resolve(last as Result);
@@ -256,9 +260,9 @@ async function runAll(o: Options): Promise<number> {
       const r = await spawnTarget(o, name);
       results.push(r);
       console.log(
-        `${r.failed ? 'FAIL' : 'ok  '} ${r.target}: ${r.runs} inputs in ${r.seconds.toFixed(1)} s${r.failed ? `: ${r.error} (path ${r.path})` : ''}`,
+        `${r.failed ? 'FAIL' : 'ok  '} ${r.target}: ${r.runs} inputs in ${r.seconds.toFixed(1)} s${r.failed ? `: ${r.error}${r.path ? ` (path ${r.path})` : ''}` : ''}`,
       );
-      if (r.failed && o.record)
+      if (r.recorded)
         console.log(
           `     recorded in test/fixtures/fuzz/${r.target}.json (replay: npx vitest run --project unit test/unit/fuzz-*.test.ts)`,
         );
