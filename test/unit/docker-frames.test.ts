@@ -403,7 +403,7 @@ describe('DockerLogDecoder, garbage', () => {
     const all = Buffer.concat([frame(3, 'größe € 😀 failed'), out('x')]);
     for (const chunks of [[all], split(all, 1)]) {
       expect(run(chunks).garbage).toEqual([
-        { reason: 'daemon error frame (stream type 3): größe € 😀 failed', bytes: 22 },
+        { reason: 'daemon error frame (stream type 3): größe € 😀 failed', bytes: 23 },
       ]);
     }
   });
