@@ -63,6 +63,19 @@ export function invariant(cond: unknown, what: string | (() => string)): asserts
   if (!cond) throw new InvariantError(typeof what === 'string' ? what : what());
 }
 
+/** Fails unless `value` is an integer in [min, max]: severities, facilities, codes. */
+export function inRange(what: string, value: number, min: number, max: number): void {
+  invariant(
+    Number.isInteger(value) && value >= min && value <= max,
+    () => `${what} ${value} is not in ${min}..${max}`,
+  );
+}
+
+/** A target whose inputs are plain JSON values already (strings, records of them): stored as they are. */
+export function jsonTarget<T>(t: Omit<FuzzTarget<T>, 'toJson' | 'fromJson'>): FuzzTarget<T> {
+  return { ...t, toJson: (x) => x, fromJson: (j) => j as T };
+}
+
 export class InvariantError extends Error {
   override name = 'InvariantError';
 }

@@ -33,6 +33,11 @@ const INVALID_UTF8: readonly Buffer[] = [
   [0xc0, 0xaf],
 ].map((b) => Buffer.from(b));
 
+/** The UTF-8 bytes of each string: a target's delimiters for MutateOptions.tokens. */
+export function tokens(...list: string[]): Buffer[] {
+  return list.map((t) => Buffer.from(t, 'utf8'));
+}
+
 /** Repetitions never make an input longer than this (the largest inputs, for the time bound). */
 export const MAX_INPUT_BYTES = 64 * 1024;
 

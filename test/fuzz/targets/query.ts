@@ -19,8 +19,8 @@ import { MAX_NESTING_DEPTH, MAX_QUERY_LENGTH, parseQuery } from '../../../src/qu
 import { toSqlWhere } from '../../../src/query/sql.js';
 import { eventParams, INDEX_FTS_SINCE_SQL, INSERT_EVENT_SQL } from '../../../src/sinks/embedded/codec.js';
 import { migrate } from '../../../src/sinks/embedded/migrations.js';
-import { type FuzzTarget, invariant } from '../harness.js';
-import { mutatedText, unitTestStrings } from '../mutate.js';
+import { inRange, invariant, jsonTarget } from '../harness.js';
+import { mutatedText, tokens, unitTestStrings } from '../mutate.js';
 
 type Parsed = { node: QueryNode } | { error: QuerySyntaxError };
 
@@ -89,10 +89,7 @@ function wellFormed(node: QueryNode, depth = 0): void {
       wellFormed(node.child, depth + 1);
       return;
     case 'severity':
-      invariant(
-        Number.isInteger(node.code) && node.code >= 0 && node.code <= 7,
-        () => `severity code ${node.code}`,
-      );
+      inRange('severity code', node.code, 0, 7);
       return;
     case 'field':
       invariant(node.field.length > 0, 'field without a name');
@@ -185,7 +182,7 @@ export function runQuerySql(text: string): void {
 }
 
 /** Field names and operators of the query language (DESIGN.md), to splice into the seeds. */
-const QUERY_TOKENS = [
+const QUERY_TOKENS = tokens(
   'service:',
   'level>=',
   'level<',
@@ -211,9 +208,9 @@ const QUERY_TOKENS = [
   '\\"',
   '*',
   '\u3000',
-].map((s) => Buffer.from(s));
+);
 
-export const query: FuzzTarget<string> = {
+export const query = jsonTarget<string>({
   name: 'query',
   arbitrary: mutatedText(
     [
@@ -225,6 +222,4 @@ export const query: FuzzTarget<string> = {
   ),
   check: checkQuery,
   untimedCheck: runQuerySql,
-  toJson: (x) => x,
-  fromJson: (j) => j as string,
-};
+});

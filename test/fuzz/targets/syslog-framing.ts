@@ -13,7 +13,15 @@
 import fc from 'fast-check';
 import { type FrameCounters, SyslogFrameDecoder } from '../../../src/sources/syslog/framing.js';
 import { type FuzzTarget, invariant } from '../harness.js';
-import { chunkSizes, cut, fixtureRecords, mutatedBytes, syslogSeeds, vectorInput } from '../mutate.js';
+import {
+  chunkSizes,
+  cut,
+  fixtureRecords,
+  mutatedBytes,
+  syslogSeeds,
+  tokens,
+  vectorInput,
+} from '../mutate.js';
 
 export interface FramingInput {
   bytes: Buffer;
@@ -208,7 +216,7 @@ function framingSeeds(): Buffer[] {
   return [...vectors, ...streams];
 }
 
-const FRAMING_TOKENS = [
+const FRAMING_TOKENS = tokens(
   '1 ',
   '\r\n\r\n',
   'a\r\n\r\n',
@@ -220,7 +228,7 @@ const FRAMING_TOKENS = [
   '\n\n',
   '\r\r\n',
   '\0\n',
-].map((s) => Buffer.from(s));
+);
 
 export const syslogFraming: FuzzTarget<FramingInput> = {
   name: 'syslog-framing',

@@ -12,8 +12,8 @@
 import { deepStrictEqual } from 'node:assert/strict';
 import fc from 'fast-check';
 import { parseSyslog, type SyslogMessage } from '../../../src/sources/syslog/parse.js';
-import { type FuzzTarget, invariant } from '../harness.js';
-import { mutatedText, syslogSeeds, unitTestStrings } from '../mutate.js';
+import { inRange, invariant, jsonTarget } from '../harness.js';
+import { mutatedText, syslogSeeds, tokens, unitTestStrings } from '../mutate.js';
 
 export interface ParseInput {
   text: string;
@@ -50,14 +50,8 @@ export function checkParse({ text, now }: ParseInput): void {
     );
   }
   invariant(['rfc5424', 'rfc3164', 'unparsed'].includes(msg.format), () => `format ${msg.format}`);
-  invariant(
-    Number.isInteger(msg.facility) && msg.facility >= 0 && msg.facility <= 23,
-    () => `facility ${msg.facility}`,
-  );
-  invariant(
-    Number.isInteger(msg.severity) && msg.severity >= 0 && msg.severity <= 7,
-    () => `severity ${msg.severity}`,
-  );
+  inRange('facility', msg.facility, 0, 23);
+  inRange('severity', msg.severity, 0, 7);
   invariant(msg.hasPri || (msg.facility === 1 && msg.severity === 5), 'no PRI but not user.notice');
   invariant(
     msg.timestamp === undefined || CANONICAL.test(msg.timestamp),
@@ -77,7 +71,7 @@ export function checkParse({ text, now }: ParseInput): void {
   }
 }
 
-const SYSLOG_TOKENS = [
+const SYSLOG_TOKENS = tokens(
   '<13>',
   '<191>',
   '<0>',
@@ -94,7 +88,7 @@ const SYSLOG_TOKENS = [
   'tag[12]: ',
   '\\]',
   '::1 ',
-].map((s) => Buffer.from(s));
+);
 
 /** Epoch ms of reference clocks: an ordinary day, a new year's morning (BSD years roll back), Feb 29. */
 const NOWS = [
@@ -104,7 +98,7 @@ const NOWS = [
   Date.UTC(1999, 11, 31, 23, 59, 59),
 ];
 
-export const syslogParse: FuzzTarget<ParseInput> = {
+export const syslogParse = jsonTarget<ParseInput>({
   name: 'syslog-parse',
   arbitrary: fc.record({
     text: mutatedText(
@@ -114,6 +108,4 @@ export const syslogParse: FuzzTarget<ParseInput> = {
     now: fc.constantFrom(...NOWS),
   }),
   check: checkParse,
-  toJson: (x) => x,
-  fromJson: (j) => j as ParseInput,
-};
+});

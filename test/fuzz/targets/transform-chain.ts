@@ -18,7 +18,7 @@ import type { ContainerInfo, LogEvent } from '../../../src/core/event.js';
 import { eventParams } from '../../../src/sinks/embedded/codec.js';
 import { createTransform } from '../../../src/transforms/chain.js';
 import { compileRedactor, type RedactConfig } from '../../../src/transforms/redact.js';
-import { type FuzzTarget, invariant } from '../harness.js';
+import { inRange, invariant, jsonTarget } from '../harness.js';
 import { mutatedText, syslogSeeds, unitTestStrings } from '../mutate.js';
 import { bodySeeds, storedJson } from './body.js';
 
@@ -111,14 +111,8 @@ export function checkChain(input: ChainInput): void {
     );
   }
   invariant(typeof e.message === 'string', 'message is not a string');
-  invariant(
-    Number.isInteger(e.severity) && e.severity >= 0 && e.severity <= 7,
-    () => `severity ${e.severity}`,
-  );
-  invariant(
-    Number.isInteger(e.facility) && e.facility >= 0 && e.facility <= 23,
-    () => `facility ${e.facility}`,
-  );
+  inRange('severity', e.severity, 0, 7);
+  inRange('facility', e.facility, 0, 23);
   invariant(e.flags === undefined || e.flags.every((f) => typeof f === 'string'), 'a flag is not a string');
 
   // Storable everywhere an event goes.
@@ -144,7 +138,7 @@ const REDACT_SEEDS = () => [
   ...unitTestStrings('transform-chain.test.ts'),
 ];
 
-export const transformChain: FuzzTarget<ChainInput> = {
+export const transformChain = jsonTarget<ChainInput>({
   name: 'transform-chain',
   arbitrary: fc.record({
     raw: mutatedText([...bodySeeds(), ...REDACT_SEEDS(), ...syslogSeeds().map((b) => b.toString('utf8'))]),
@@ -154,6 +148,4 @@ export const transformChain: FuzzTarget<ChainInput> = {
     stream: fc.constantFrom('stdout', 'stderr'),
   }),
   check: checkChain,
-  toJson: (x) => x,
-  fromJson: (j) => j as ChainInput,
-};
+});
