@@ -90,13 +90,14 @@ const COLON = new NextIndex(':');
  *
  * A bare value ends at a blank, `&`, `,`, `;`, a quote, or a closing bracket; a password that
  * contains one of those loses only its head to the marker. `null`, `true`, `false` and `***`
- * are not secrets and stay.
+ * are not secrets and stay. Separators at `until` or after are not looked at.
  */
-export function findPair(s: string, from: number, span: Span, want: KeyKind): boolean {
+export function findPair(s: string, from: number, span: Span, want: KeyKind, until = s.length): boolean {
   let eq = EQUALS.in(s, from);
   let co = COLON.in(s, from);
   while (eq >= 0 || co >= 0) {
     const p = co < 0 || (eq >= 0 && eq < co) ? eq : co;
+    if (p >= until) return false;
     if (p === eq) eq = EQUALS.in(s, p + 1);
     else co = COLON.in(s, p + 1);
     if (pairKeyKind(s, p) === want && pairValue(s, p, span)) return true;

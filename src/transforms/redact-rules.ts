@@ -210,7 +210,10 @@ function findAws(s: string, from: number, span: Span): boolean {
   const id = findAwsKeyId(s, from);
   // A secret key is only named with "secret" in its key: skip the pair scan without it.
   const maySecret = ECRET_LOWER.in(s, from) >= 0 || ECRET_UPPER.in(s, from) >= 0;
-  if (maySecret && findPair(s, from, span, KEY_AWS_SECRET) && (id < 0 || span.start < id)) return true;
+  // Only a pair whose separator comes before the key id can come first: looking further made a
+  // line of key ids with one secret pair at its end quadratic (each id searched up to it).
+  const until = id < 0 ? s.length : id;
+  if (maySecret && findPair(s, from, span, KEY_AWS_SECRET, until) && (id < 0 || span.start < id)) return true;
   if (id < 0) return false;
   span.start = id;
   span.end = id + 20;
