@@ -50,22 +50,33 @@ export function isCanonicalTimestampAt(b: Buffer, p: number): boolean {
     digits(b, p + 14, 2) &&
     digits(b, p + 17, 2) &&
     digits(b, p + 20, 9) &&
-    isValidDateTime(
-      value(b, p, 4),
-      value(b, p + 5, 2),
-      value(b, p + 8, 2),
-      value(b, p + 11, 2),
-      value(b, p + 14, 2),
-      value(b, p + 17, 2),
-    )
+    namesRealTime(b, p)
   );
 }
 
-/** The decimal value of `n` digits at `p` (already checked to be digits). */
-function value(b: Buffer, p: number, n: number): number {
-  let v = 0;
-  for (let i = p; i < p + n; i++) v = v * 10 + (b[i]! - 48);
-  return v;
+/**
+ * The digits at `p` name a real date and time. Month, hour, minute, second and a day up to 28
+ * are two-digit comparisons; only a day of 29 to 31 needs the year and the month's length.
+ */
+function namesRealTime(b: Buffer, p: number): boolean {
+  const month = two(b, p + 5);
+  const day = two(b, p + 8);
+  if (
+    month < 1 ||
+    month > 12 ||
+    day < 1 ||
+    two(b, p + 11) > 23 ||
+    two(b, p + 14) > 59 ||
+    two(b, p + 17) > 59
+  ) {
+    return false;
+  }
+  return day <= 28 || isValidDateTime(two(b, p) * 100 + two(b, p + 2), month, day, 0, 0, 0);
+}
+
+/** The value of the two digits at `p` (already checked to be digits). */
+function two(b: Buffer, p: number): number {
+  return (b[p]! - 48) * 10 + (b[p + 1]! - 48);
 }
 
 function digits(b: Buffer, p: number, n: number): boolean {
