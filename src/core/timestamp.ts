@@ -50,7 +50,14 @@ function daysInMonth(year: number, month: number): number {
 }
 
 /** Seconds 60 (leap seconds) are rejected: no store or Date can represent them. */
-function isValidDateTime(year: number, month: number, day: number, h: number, m: number, s: number): boolean {
+export function isValidDateTime(
+  year: number,
+  month: number,
+  day: number,
+  h: number,
+  m: number,
+  s: number,
+): boolean {
   return (
     month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month) && h <= 23 && m <= 59 && s <= 59
   );

@@ -34,6 +34,13 @@ export interface ParsedBody {
 }
 
 const MESSAGE_KEYS = ['msg', 'message', '@message'] as const;
+/**
+ * A JSON line nested deeper than this is not taken apart: every store and the disk buffer write
+ * `fields` with JSON.stringify, which recurses and throws past a few thousand levels (a 10 KB
+ * line of brackets), and the event could then never be buffered or stored. No program logs
+ * anything near this deep; such a line stays plain text, kept whole.
+ */
+export const MAX_JSON_DEPTH = 64;
 const LEVEL_KEYS = ['level', 'lvl', 'severity', 'log.level'] as const;
 const TIME_KEYS = ['@timestamp', 'timestamp', 'time', 'ts'] as const;
 
@@ -75,6 +82,7 @@ export function parseJsonBody(text: string): ParsedBody | undefined {
     return undefined;
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  if (nestsDeeper(value, MAX_JSON_DEPTH)) return undefined;
   const obj = value as Record<string, unknown>;
   const out: ParsedBody = { fields: obj, format: 'json' };
   fillCommon(out, obj);
@@ -87,6 +95,18 @@ export function parseJsonBody(text: string): ParsedBody | undefined {
     }
   }
   return out;
+}
+
+/** True when `value` holds objects or arrays more than `levels` deep (the recursion stops there). */
+function nestsDeeper(value: unknown, levels: number): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  if (levels === 0) return true;
+  if (Array.isArray(value)) {
+    for (const v of value) if (nestsDeeper(v, levels - 1)) return true;
+    return false;
+  }
+  for (const k in value) if (nestsDeeper((value as Record<string, unknown>)[k], levels - 1)) return true;
+  return false;
 }
 
 /** message, severity and timestamp from the usual keys, first hit wins. */

@@ -32,21 +32,19 @@ export function findCardNumber(s: string, from: number, span: Span): boolean {
       } else break;
     }
     if (!isDigit(s.charCodeAt(start))) start++; // began at a separator
-    let digits = 0;
-    let end = start;
-    while (end < n) {
-      const d = s.charCodeAt(end);
-      if (isDigit(d)) {
-        digits++;
-        end++;
-      } else if ((d === 0x20 || d === 0x2d) && isDigit(s.charCodeAt(end + 1))) {
-        end++;
-      } else {
-        break;
-      }
+    // A card starts at a group of the run: try each, from the first, up to the run's end. The run
+    // is walked only as far as the card found: a call per card that measured the whole run first
+    // made a line of short numbers quadratic (each card redacted cost the rest of the line).
+    let a = start;
+    for (;;) {
+      const leftOk = a > start || start === 0 || !notCardBoundary(s.charCodeAt(a - 1), s.charCodeAt(a - 2));
+      const first = s.charCodeAt(a);
+      if (leftOk && first >= 0x32 && first <= 0x36 && cardFrom(s, a, span)) return true;
+      while (a < n && isDigit(s.charCodeAt(a))) a++;
+      if (!continuesRun(s, a)) break;
+      a++;
     }
-    if (digits >= 13 && cardInRun(s, start, end, digits, span)) return true;
-    q = end + 13;
+    q = a + 13;
   }
   return false;
 }
@@ -58,42 +56,69 @@ function inDigitRun(s: string, q: number): boolean {
   return (c === 0x20 || c === 0x2d) && isDigit(s.charCodeAt(q - 1)) && isDigit(s.charCodeAt(q + 1));
 }
 
+/** `s[i]` is a blank or dash with a digit after it: the run of groups goes on past `i`. */
+function continuesRun(s: string, i: number): boolean {
+  const c = s.charCodeAt(i);
+  return (c === 0x20 || c === 0x2d) && isDigit(s.charCodeAt(i + 1));
+}
+
+/** Ends of the windows that cardFrom tries: at most 7 (13 to 19 digits, a group adding one or more). */
+const windowEnds = new Int32Array(7);
+const windowDigits = new Int32Array(7);
 /**
- * A card number among the groups of the run `s[start, end)`: the whole run first, then shorter
- * windows of whole groups from the left, so that `2024-05-01 4111111111111111` still finds the
- * card after the date that the separators joined to it.
+ * Luhn sums of the first k digits from `a`, by the parity of each digit's index: `plain` adds the
+ * digits as they are, `doubled` adds them doubled (less 9 when over 9). A window of c digits
+ * doubles every digit whose index has the other parity than c - 1, so its sum is one lookup in
+ * each (cardFrom), not a walk over the window.
  */
-function cardInRun(s: string, start: number, end: number, digits: number, span: Span): boolean {
-  let total = digits;
-  for (let a = start; a < end; ) {
-    const leftOk = a > start || start === 0 || !notCardBoundary(s.charCodeAt(a - 1), s.charCodeAt(a - 2));
-    const first = s.charCodeAt(a);
-    if (leftOk && first >= 0x32 && first <= 0x36 && total >= 13) {
-      // Windows [a, b), longest first: shrink from the right one group at a time.
-      let count = total;
-      for (let b = end; b > a && count >= 13; ) {
-        const rightOk = b < end || end === s.length || !notCardBoundary(s.charCodeAt(b), s.charCodeAt(b + 1));
-        if (count <= 19 && rightOk && luhn(s, a, b)) {
-          span.start = a;
-          span.end = b;
-          span.quote = false;
-          return true;
-        }
-        // Drop the last group and its separator.
-        let k = b;
-        while (k > a && isDigit(s.charCodeAt(k - 1))) {
-          k--;
-          count--;
-        }
-        b = k - 1;
-      }
+const plain = new Int32Array(2 * 21); // parity p, k digits: plain[p * 21 + k]
+const doubled = new Int32Array(2 * 21);
+
+/**
+ * The longest window of whole groups starting at `a` that holds 13 to 19 digits and passes the
+ * checks, so that `2024-05-01 4111111111111111` still finds the card after the date that the
+ * separators joined to it. Only windows of at most 19 digits are looked at, found scanning
+ * forward from `a`, and their Luhn sums come from one pass over those digits: walking back from
+ * the run's end made a long run of short groups (`40 40 40 ...`) cost its length for every group,
+ * quadratic in the line, and a Luhn walk per window cost 1 us per character of `3 3 3 ...`.
+ */
+function cardFrom(s: string, a: number, span: Span): boolean {
+  const n = s.length;
+  let found = 0;
+  let count = 0;
+  for (let i = a; ; i++) {
+    while (i < n && isDigit(s.charCodeAt(i)) && count < 20) {
+      const d = s.charCodeAt(i) - 0x30;
+      const p = count & 1;
+      const dd = d > 4 ? d * 2 - 9 : d * 2;
+      const same = p * 21 + count;
+      const other = (p ^ 1) * 21 + count;
+      plain[same + 1] = plain[same]! + d;
+      doubled[same + 1] = doubled[same]! + dd;
+      plain[other + 1] = plain[other]!;
+      doubled[other + 1] = doubled[other]!;
+      i++;
+      count++;
     }
-    // Next group.
-    while (a < end && isDigit(s.charCodeAt(a))) {
-      a++;
-      total--;
+    if (count > 19) break;
+    if (count >= 13) {
+      windowEnds[found] = i;
+      windowDigits[found++] = count;
     }
-    a++;
+    if (!continuesRun(s, i)) break;
+  }
+  for (let k = found - 1; k >= 0; k--) {
+    const b = windowEnds[k]!;
+    const c = windowDigits[k]!;
+    // Inside the run, a window ends at a separator; at the run's end, the next character must not glue it to a word.
+    const rightOk = continuesRun(s, b) || b === n || !notCardBoundary(s.charCodeAt(b), s.charCodeAt(b + 1));
+    const last = (c - 1) & 1; // the parity of the indexes that are not doubled
+    if (rightOk && (plain[last * 21 + c]! + doubled[(last ^ 1) * 21 + c]!) % 10 === 0) {
+      span.start = a;
+      span.end = b;
+      span.quote = false;
+      return true;
+    }
   }
   return false;
 }

@@ -4,7 +4,15 @@
  * `aws_access_key`, and the redactor's whole-value replacement of such fields.
  */
 
-import { endsWithWord, isDigit, isLower, isUpper, MARKER_START, type Span } from './redact-scan.js';
+import {
+  endsWithWord,
+  isDigit,
+  isLower,
+  isUpper,
+  MARKER_START,
+  NextIndex,
+  type Span,
+} from './redact-scan.js';
 
 export const KEY_NONE = 0;
 export const KEY_PASSWORD = 1;
@@ -68,6 +76,10 @@ function atWordStart(s: string, from: number, start: number): boolean {
   return isUpper(cur) && (isLower(prev) || isDigit(prev)); // dbPass, md5Pwd
 }
 
+// Where `=` and `:` were last found (see NextIndex).
+const EQUALS = new NextIndex('=');
+const COLON = new NextIndex(':');
+
 // ---- key=value, key: value, "key": "value" --------------------------------------------------
 
 /**
@@ -78,15 +90,16 @@ function atWordStart(s: string, from: number, start: number): boolean {
  *
  * A bare value ends at a blank, `&`, `,`, `;`, a quote, or a closing bracket; a password that
  * contains one of those loses only its head to the marker. `null`, `true`, `false` and `***`
- * are not secrets and stay.
+ * are not secrets and stay. Separators at `until` or after are not looked at.
  */
-export function findPair(s: string, from: number, span: Span, want: KeyKind): boolean {
-  let eq = s.indexOf('=', from);
-  let co = s.indexOf(':', from);
+export function findPair(s: string, from: number, span: Span, want: KeyKind, until = s.length): boolean {
+  let eq = EQUALS.in(s, from);
+  let co = COLON.in(s, from);
   while (eq >= 0 || co >= 0) {
     const p = co < 0 || (eq >= 0 && eq < co) ? eq : co;
-    if (p === eq) eq = s.indexOf('=', p + 1);
-    else co = s.indexOf(':', p + 1);
+    if (p >= until) return false;
+    if (p === eq) eq = EQUALS.in(s, p + 1);
+    else co = COLON.in(s, p + 1);
     if (pairKeyKind(s, p) === want && pairValue(s, p, span)) return true;
   }
   return false;

@@ -23,6 +23,7 @@ import {
   isUpper,
   isWordChar,
   MARKER_START,
+  NextIndex,
   type Span,
 } from './redact-scan.js';
 
@@ -57,6 +58,17 @@ export const FINDERS: Readonly<Record<BuiltinRedaction, Finder>> = {
   card_number: findCardNumber,
 };
 
+// The needles the finders search for, each remembering where it was last found (see NextIndex).
+const EARER_LOWER = new NextIndex('earer');
+const EARER_UPPER = new NextIndex('EARER');
+const SCHEME_PLAIN = new NextIndex('://');
+const SCHEME_ESCAPED = new NextIndex(':\\/\\/');
+const COLON = new NextIndex(':');
+const ECRET_LOWER = new NextIndex('ecret');
+const ECRET_UPPER = new NextIndex('ECRET');
+const AKIA = new NextIndex('AKIA');
+const ASIA = new NextIndex('ASIA');
+
 // ---- Authorization: Bearer <token> ----------------------------------------------------------
 
 /**
@@ -66,12 +78,12 @@ export const FINDERS: Readonly<Record<BuiltinRedaction, Finder>> = {
  * `WWW-Authenticate: Bearer realm="api"` stay as they are. The word `Bearer` is kept.
  */
 function findBearer(s: string, from: number, span: Span): boolean {
-  let lower = s.indexOf('earer', from);
-  let upper = s.indexOf('EARER', from);
+  let lower = EARER_LOWER.in(s, from);
+  let upper = EARER_UPPER.in(s, from);
   while (lower >= 0 || upper >= 0) {
     const p = upper < 0 || (lower >= 0 && lower < upper) ? lower : upper;
-    if (p === lower) lower = s.indexOf('earer', p + 1);
-    else upper = s.indexOf('EARER', p + 1);
+    if (p === lower) lower = EARER_LOWER.in(s, p + 1);
+    else upper = EARER_UPPER.in(s, p + 1);
     if (bearerToken(s, p, span)) return true;
   }
   return false;
@@ -141,17 +153,17 @@ function afterAuthorization(s: string, b: number): boolean {
  * `<>`; the last `@` in it ends the password, so a raw `@` inside the password is covered.
  */
 function findUrlPassword(s: string, from: number, span: Span): boolean {
-  let plain = s.indexOf('://', from);
-  let escaped = s.indexOf(':\\/\\/', from);
+  let plain = SCHEME_PLAIN.in(s, from);
+  let escaped = SCHEME_ESCAPED.in(s, from);
   while (plain >= 0 || escaped >= 0) {
     const p = escaped < 0 || (plain >= 0 && plain < escaped) ? plain : escaped;
     let a: number;
     if (p === plain) {
       a = p + 3;
-      plain = s.indexOf('://', a);
+      plain = SCHEME_PLAIN.in(s, a);
     } else {
       a = p + 5;
-      escaped = s.indexOf(':\\/\\/', a);
+      escaped = SCHEME_ESCAPED.in(s, a);
     }
     if (p === 0 || !isSchemeChar(s.charCodeAt(p - 1))) continue;
     let end = a;
@@ -163,7 +175,7 @@ function findUrlPassword(s: string, from: number, span: Span): boolean {
       else if (endsAuthority(c)) break;
     }
     if (at < 0) continue;
-    const colon = s.indexOf(':', a);
+    const colon = COLON.in(s, a);
     if (colon < 0 || colon >= at || colon + 1 === at || s.startsWith(MARKER_START, colon + 1)) continue;
     span.start = colon + 1;
     span.end = at;
@@ -197,8 +209,11 @@ function endsAuthority(c: number): boolean {
 function findAws(s: string, from: number, span: Span): boolean {
   const id = findAwsKeyId(s, from);
   // A secret key is only named with "secret" in its key: skip the pair scan without it.
-  const maySecret = s.indexOf('ecret', from) >= 0 || s.indexOf('ECRET', from) >= 0;
-  if (maySecret && findPair(s, from, span, KEY_AWS_SECRET) && (id < 0 || span.start < id)) return true;
+  const maySecret = ECRET_LOWER.in(s, from) >= 0 || ECRET_UPPER.in(s, from) >= 0;
+  // Only a pair whose separator comes before the key id can come first: looking further made a
+  // line of key ids with one secret pair at its end quadratic (each id searched up to it).
+  const until = id < 0 ? s.length : id;
+  if (maySecret && findPair(s, from, span, KEY_AWS_SECRET, until) && (id < 0 || span.start < id)) return true;
   if (id < 0) return false;
   span.start = id;
   span.end = id + 20;
@@ -207,12 +222,12 @@ function findAws(s: string, from: number, span: Span): boolean {
 }
 
 function findAwsKeyId(s: string, from: number): number {
-  let akia = s.indexOf('AKIA', from);
-  let asia = s.indexOf('ASIA', from);
+  let akia = AKIA.in(s, from);
+  let asia = ASIA.in(s, from);
   while (akia >= 0 || asia >= 0) {
     const p = asia < 0 || (akia >= 0 && akia < asia) ? akia : asia;
-    if (p === akia) akia = s.indexOf('AKIA', p + 1);
-    else asia = s.indexOf('ASIA', p + 1);
+    if (p === akia) akia = AKIA.in(s, p + 1);
+    else asia = ASIA.in(s, p + 1);
     if (p > 0 && isWordChar(s.charCodeAt(p - 1))) continue;
     let i = p + 4;
     while (i < p + 20 && (isUpper(s.charCodeAt(i)) || isDigit(s.charCodeAt(i)))) i++;

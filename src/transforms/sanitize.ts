@@ -51,6 +51,9 @@ function rebuild(text: string, first: number): string {
   let seg = first; // start of the clean run not yet copied
   let pendingCR = false; // a CR whose fate depends on what visible text follows
   let lastWasReplacement = false;
+  // No string sequence terminator (BEL, ST) at or after this index: known once a search failed.
+  // Without it every unterminated `ESC X` searched to the end again: quadratic in a line of them.
+  const noEnd = { from: n + 1 };
   let i = first;
   while (i < n) {
     const c = text.charCodeAt(i);
@@ -64,7 +67,7 @@ function rebuild(text: string, first: number): string {
       lastWasReplacement = false;
     }
     if (c === ESC) {
-      i = skipEscape(text, i);
+      i = skipEscape(text, i, noEnd);
     } else if (c === CR) {
       pendingCR = true; // a run of CRs counts as one
       i++;
@@ -88,8 +91,11 @@ function put(out: string, text: string, from: number, to: number, pendingCR: boo
   return out + text.slice(from, to);
 }
 
-/** `text[i]` is ESC; returns the index after the escape sequence that starts there. */
-function skipEscape(text: string, i: number): number {
+/**
+ * `text[i]` is ESC; returns the index after the escape sequence that starts there. `noEnd.from`
+ * is where a string sequence's terminator is known not to occur any more (updated here).
+ */
+function skipEscape(text: string, i: number, noEnd: { from: number }): number {
   const n = text.length;
   if (i + 1 >= n) return n;
   const c = text.charCodeAt(i + 1);
@@ -106,10 +112,13 @@ function skipEscape(text: string, i: number): number {
   }
   if (c === 0x5d || c === 0x50 || c === 0x58 || c === 0x5e || c === 0x5f) {
     // OSC, DCS, SOS, PM, APC: a string up to BEL or ST.
-    for (let j = i + 2; j < n; j++) {
-      const d = text.charCodeAt(j);
-      if (d === BEL) return j + 1;
-      if (d === ESC && j + 1 < n && text.charCodeAt(j + 1) === 0x5c) return j + 2;
+    if (i + 2 < noEnd.from) {
+      for (let j = i + 2; j < n; j++) {
+        const d = text.charCodeAt(j);
+        if (d === BEL) return j + 1;
+        if (d === ESC && j + 1 < n && text.charCodeAt(j + 1) === 0x5c) return j + 2;
+      }
+      noEnd.from = i + 2;
     }
     return i + 2;
   }

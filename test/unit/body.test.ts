@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { SEVERITY } from '../../src/core/event.js';
-import { parseBody } from '../../src/transforms/body.js';
+import { MAX_JSON_DEPTH, parseBody } from '../../src/transforms/body.js';
 
 const { emerg, crit, err, warning, notice, info, debug } = SEVERITY;
 
@@ -65,6 +65,17 @@ describe('parseBody: JSON', () => {
     for (const s of ['{"a":', '{"a": 1', '{not json}', '{}x', '[1,2,3]', '"just a string"', '{"a":1}}']) {
       expect(parseBody(s)).toBeUndefined();
     }
+  });
+
+  it('leaves JSON nested too deep to store as plain text (found by the fuzzer)', () => {
+    // 5000 levels: JSON.stringify, which every store and the disk buffer use, threw on it.
+    const deep = (n: number) => `{"msg":"deep","v":${'['.repeat(n)}1${']'.repeat(n)}}`;
+    expect(parseBody(deep(5000))).toBeUndefined();
+    expect(parseBody(deep(MAX_JSON_DEPTH))).toBeUndefined();
+    expect(parseBody(deep(MAX_JSON_DEPTH - 1))?.message).toBe('deep');
+    const nestedObjects = `{"msg":"x","a":${'{"a":'.repeat(MAX_JSON_DEPTH - 1)}1${'}'.repeat(MAX_JSON_DEPTH - 1)}}`;
+    expect(() => JSON.stringify(parseBody(nestedObjects)?.fields)).not.toThrow();
+    expect(parseBody(nestedObjects)?.format).toBe('json');
   });
 
   it('keeps a "__proto__" key as data', () => {

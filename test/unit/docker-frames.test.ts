@@ -342,6 +342,27 @@ describe('DockerLogDecoder, garbage', () => {
     ]);
   });
 
+  it('reads a canonical-looking prefix that names no date as text, whatever the chunking', () => {
+    // Found by the fuzzer: the one-chunk fast path checked the shape only and took 2000-01-00.
+    for (const bad of [
+      '2000-01-00T00:39:50.970556766Z',
+      '2024-13-01T00:00:00.000000000Z',
+      '2023-02-29T24:00:00.000000000Z',
+    ]) {
+      const all = Buffer.concat([frame(1, `${bad} text\n`), out('next')]);
+      for (const chunks of [[all], split(all, 1)]) {
+        const { lines, garbage } = run(chunks);
+        expect(lines.map((l) => [l.ts, l.text])).toEqual([
+          [NOW, `${bad} text`],
+          [TS, 'next'],
+        ]);
+        expect(garbage).toEqual([
+          { reason: expect.stringContaining('without timestamp'), bytes: bad.length + 5 },
+        ]);
+      }
+    }
+  });
+
   it('treats digits that are not a timestamp as text', () => {
     const { lines, garbage } = run([frame(1, '2024 was a year\n'), frame(1, '12345')]);
     expect(texts(lines)).toEqual(['2024 was a year', '12345']);
@@ -375,6 +396,16 @@ describe('DockerLogDecoder, garbage', () => {
       { reason: 'stdin frame (stream type 0)', bytes: 11 },
       { reason: 'daemon error frame (stream type 3): logs are unavailable', bytes: 21 },
     ]);
+  });
+
+  it('quotes a daemon error whole when a character of it is split between chunks', () => {
+    // Found by the fuzzer: each chunk's part was decoded on its own, giving U+FFFD.
+    const all = Buffer.concat([frame(3, 'größe € 😀 failed'), out('x')]);
+    for (const chunks of [[all], split(all, 1)]) {
+      expect(run(chunks).garbage).toEqual([
+        { reason: 'daemon error frame (stream type 3): größe € 😀 failed', bytes: 23 },
+      ]);
+    }
   });
 
   it('finds the next frame after a bogus header', () => {

@@ -107,6 +107,8 @@ describe('message text', () => {
     '-dash',
     '+',
     "a' OR '1'='1",
+    '\0vitest', // found by the fuzzer: FTS5 read the NUL as the end of its query
+    'a\0" OR "b',
   ])('FTS5 syntax in a word is plain text: %s', (w) => {
     expect(() => ids(text(w))).not.toThrow();
     expect(() => ids(text(w, { prefix: true }))).not.toThrow();
@@ -130,6 +132,7 @@ describe('message text', () => {
     expect(ftsQueryString('conn', true)).toBe('"conn" *');
     expect(ftsQueryString(':-)', false)).toBeNull();
     expect(ftsQueryString('ünï', false)).toBe('"ünï"');
+    expect(ftsQueryString('a\0b', true)).toBe('"a b" *');
   });
 });
 
@@ -291,6 +294,9 @@ describe('syslog structured data', () => {
     expect(ids(field('log.syslog.structured_data.a.b@1.c.d', 'x'))).toEqual(['e4']);
     expect(ids(field('log.syslog.structured_data.origin.ip', '10.', 'prefix'))).toEqual(['e4']);
     expect(ids(field('log.syslog.structured_data.origin.ip', '10.0.0.2'))).toEqual([]);
+    // Names over RFC 5424's 32 characters are never stored: such splits are not tried.
+    expect(ids(field(`log.syslog.structured_data.${'a.'.repeat(3000)}b`, 'x'))).toEqual([]);
+    expect(toSqlWhere(field(`log.syslog.structured_data.${'x'.repeat(40)}.ip`, 'x')).where).toBe('0');
   });
 });
 
@@ -320,6 +326,18 @@ describe('boolean structure', () => {
     const merged = toSqlWhere(and(text('a'), text('b'), field('stream', 'stdout')));
     expect(merged.where.match(/MATCH/g)).toHaveLength(1);
     expect(merged.params[0]).toBe('"a" AND "b"');
+  });
+
+  it('a query of thousands of terms stays within SQLite expression depth (found by the fuzzer)', () => {
+    // SQLite nests a row of N terms N deep and refuses more than 1000; 8192 characters allow 4000.
+    const many = (n: number, term: (i: number) => QueryNode) => Array.from({ length: n }, (_, i) => term(i));
+    expect(ids(and(...many(3000, () => text('.'))))).toEqual(ids(text('.')));
+    expect(ids(and(...many(1500, (i) => not(text(`w${i}`)))))).toHaveLength(EVENTS.length);
+    expect(ids(or(...many(2000, (i) => field('service.name', `s${i}`)), field('stream', 'stderr')))).toEqual(
+      ids(field('stream', 'stderr')),
+    );
+    expect(ids(parseQuery('. '.repeat(4000)))).toEqual(ids(text('.')));
+    expect(ids(text('.'))).toEqual(['e4']);
   });
 
   it('parsed queries translate end to end', () => {

@@ -39,6 +39,14 @@ describe('sanitizeMessage', () => {
     expect(sanitizeMessage('a\x1b]0;title without end')).toBe('a0;title without end');
   });
 
+  it('keeps the text after each of many string sequences that never end (found by the fuzzer)', () => {
+    // Each unterminated ESC X searched to the end of the line again: 64 KB of them took 14 s
+    // (test/fixtures/fuzz/transform-chain.json holds the time-bound cases).
+    expect(sanitizeMessage('a\x1bXb\x1b]c\x1b_d')).toBe('abcd');
+    expect(sanitizeMessage(`${'\x1bX'.repeat(2000)}tail`)).toBe('tail');
+    expect(sanitizeMessage('\x1bXa\x1b]b\x07c')).toBe('c');
+  });
+
   it('replaces NUL and other C0 controls by U+FFFD, one per run', () => {
     expect(sanitizeMessage('foo\x00bar')).toBe(`foo${R}bar`);
     expect(sanitizeMessage('pad\x00\x00\x00\x00end')).toBe(`pad${R}end`);

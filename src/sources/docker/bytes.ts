@@ -3,6 +3,8 @@
  * without decoding it, and cutting a Buffer on a UTF-8 character boundary.
  */
 
+import { isValidDateTime } from '../../core/timestamp.js';
+
 const SPACE = 32;
 
 // ---- timestamps -------------------------------------------------------------------------
@@ -25,7 +27,12 @@ export function isTimestampChar(c: number): boolean {
   );
 }
 
-/** `2024-05-01T12:00:00.123456789Z ` at `pos` (the caller made sure 31 bytes are there). */
+/**
+ * `2024-05-01T12:00:00.123456789Z ` at `pos` (the caller made sure 31 bytes are there), naming a
+ * real date and time: the shape alone would let `2024-13-45T99:99:99...` through this fast path
+ * while the slow path (toCanonicalTimestamp) refuses it, and a line's fate would then depend on
+ * where the chunks were cut.
+ */
 export function isCanonicalTimestampAt(b: Buffer, p: number): boolean {
   return (
     b[p + 4] === 45 &&
@@ -42,8 +49,34 @@ export function isCanonicalTimestampAt(b: Buffer, p: number): boolean {
     digits(b, p + 11, 2) &&
     digits(b, p + 14, 2) &&
     digits(b, p + 17, 2) &&
-    digits(b, p + 20, 9)
+    digits(b, p + 20, 9) &&
+    namesRealTime(b, p)
   );
+}
+
+/**
+ * The digits at `p` name a real date and time. Month, hour, minute, second and a day up to 28
+ * are two-digit comparisons; only a day of 29 to 31 needs the year and the month's length.
+ */
+function namesRealTime(b: Buffer, p: number): boolean {
+  const month = two(b, p + 5);
+  const day = two(b, p + 8);
+  if (
+    month < 1 ||
+    month > 12 ||
+    day < 1 ||
+    two(b, p + 11) > 23 ||
+    two(b, p + 14) > 59 ||
+    two(b, p + 17) > 59
+  ) {
+    return false;
+  }
+  return day <= 28 || isValidDateTime(two(b, p) * 100 + two(b, p + 2), month, day, 0, 0, 0);
+}
+
+/** The value of the two digits at `p` (already checked to be digits). */
+function two(b: Buffer, p: number): number {
+  return (b[p]! - 48) * 10 + (b[p + 1]! - 48);
 }
 
 function digits(b: Buffer, p: number, n: number): boolean {

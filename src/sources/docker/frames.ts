@@ -120,7 +120,12 @@ export class DockerLogDecoder {
   private frameStream: StreamState | null = null;
   private skipType = 0;
   private skipSize = 0;
-  private skipQuote = '';
+  /**
+   * The first bytes of a daemon error frame, decoded only when it ends: decoding each chunk's
+   * part on its own would turn a character split between two chunks into U+FFFD.
+   */
+  private readonly skipQuote = Buffer.alloc(MAX_SYSERR_QUOTE);
+  private skipQuoteLen = 0;
   /** Out of frame sync: sliding over the bytes until something looks like a header again. */
   private lost = false;
   private lostBytes = 0;
@@ -131,6 +136,11 @@ export class DockerLogDecoder {
     this.onLine = opts.onLine;
     this.onGarbage = opts.onGarbage;
     this.now = opts.now ?? canonicalNow;
+  }
+
+  /** Bytes held for unfinished lines, both streams (for the bounded-memory tests): at most 2 x maxLineBytes. */
+  get bufferedBytes(): number {
+    return (this.stdout.acc?.length ?? 0) + (this.stderr.acc?.length ?? 0);
   }
 
   push(chunk: Buffer): void {
@@ -218,26 +228,33 @@ export class DockerLogDecoder {
     this.frameStream = null;
     this.skipType = type;
     this.skipSize = size;
-    this.skipQuote = '';
+    this.skipQuoteLen = 0;
     this.frameLeft = size;
     if (size === 0) this.endSkippedFrame();
     return true;
   }
 
   private skipPayload(chunk: Buffer, pos: number, end: number): void {
-    if (this.skipType === 3 && this.skipQuote.length < MAX_SYSERR_QUOTE) {
-      const n = Math.min(end - pos, MAX_SYSERR_QUOTE - this.skipQuote.length);
-      this.skipQuote += chunk.toString('utf8', pos, pos + n);
+    if (this.skipType === 3 && this.skipQuoteLen < MAX_SYSERR_QUOTE) {
+      const n = Math.min(end - pos, MAX_SYSERR_QUOTE - this.skipQuoteLen);
+      chunk.copy(this.skipQuote, this.skipQuoteLen, pos, pos + n);
+      this.skipQuoteLen += n;
     }
   }
 
   private endSkippedFrame(): void {
     const what =
       this.skipType === 3
-        ? `daemon error frame (stream type 3): ${this.skipQuote.trim()}`
+        ? `daemon error frame (stream type 3): ${this.quote().trim()}`
         : 'stdin frame (stream type 0)';
-    this.skipQuote = '';
+    this.skipQuoteLen = 0;
     this.garbage(what, this.skipSize, false);
+  }
+
+  /** The quoted start of a daemon error frame; cut on a character boundary when the frame was longer. */
+  private quote(): string {
+    const n = this.skipQuoteLen;
+    return this.skipQuote.toString('utf8', 0, this.skipSize > n ? utf8Boundary(this.skipQuote, 0, n) : n);
   }
 
   /** A header made no sense: slide one byte at a time until something looks like a header. */
