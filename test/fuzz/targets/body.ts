@@ -59,21 +59,27 @@ export function checkBody(text: string): void {
 
   const access = parseAccessLog(text);
   if (access !== undefined) {
-    const f = access.fields;
+    const a = access.access;
     invariant(text.includes(access.timestamp), 'access timestamp is not a slice of the line');
-    inRange('access status', f.status, 0, 999);
-    invariant(Number.isSafeInteger(f.bytes) && f.bytes >= 0, () => `access bytes ${f.bytes}`);
-    invariant(f.client.length > 0, 'access line without a client');
-    if (f.vhost_port !== undefined) inRange('vhost_port', f.vhost_port, 0, 65535);
-    for (const [k, v] of Object.entries(f)) {
-      if (k === 'status' || k === 'bytes' || k === 'vhost_port') continue;
+    inRange('access status', a.status, 0, 999);
+    invariant(Number.isSafeInteger(a.bytes) && a.bytes >= 0, () => `access bytes ${a.bytes}`);
+    invariant(a.client.length > 0, 'access line without a client');
+    for (const [k, v] of Object.entries(a)) {
+      if (k === 'status' || k === 'bytes') continue;
+      invariant(typeof v === 'string', () => `access fact ${k} is not text`);
+    }
+    const x = access.extras ?? {};
+    if (x.vhost_port !== undefined) inRange('vhost_port', x.vhost_port, 0, 65535);
+    for (const [k, v] of Object.entries(x)) {
+      if (k === 'vhost_port') continue;
       const values = Array.isArray(v) ? v : [v];
       invariant(
         values.every((s) => typeof s === 'string'),
-        () => `access field ${k} is not text`,
+        () => `access extra ${k} is not text`,
       );
     }
-    deepStrictEqual(JSON.parse(storedJson(f, 'access fields')), f, 'access fields do not survive JSON');
+    deepStrictEqual(JSON.parse(storedJson(a, 'access facts')), a, 'access facts do not survive JSON');
+    deepStrictEqual(JSON.parse(storedJson(x, 'access extras')), x, 'access extras do not survive JSON');
   }
 }
 

@@ -49,6 +49,7 @@ function config(redact: RedactConfig): TransformsConfig {
     tag: '{{.Name}}',
     multiline: { enabled: false, flush_after: '1s', max_lines: 1000, rules: [] },
     redact,
+    sender_time: { max_age: '7d', max_ahead: '1d' },
   };
 }
 
