@@ -56,6 +56,17 @@ export type { BufferedBatch, DiskBufferOptions, FsyncPolicy } from './disk-buffe
  * corruptRecords, its records leave the counts, the writer moves on to a fresh segment.
  */
 
+/**
+ * A batch that cannot be written as a record at all (a value JSON cannot write), as opposed to
+ * a disk that cannot take it: retrying the same batch can never work.
+ */
+export class RecordEncodeError extends Error {
+  constructor(cause: unknown) {
+    super(`cannot encode the batch as a disk buffer record: ${String(cause)}`, { cause });
+    this.name = 'RecordEncodeError';
+  }
+}
+
 /** Reads ahead this much per read of a backlog: a few batches per read, one window per reader. */
 const READ_CHUNK = 1024 * 1024;
 /** Directories of the buffers open in this process: two buffers on one directory would corrupt it. */
@@ -170,7 +181,8 @@ export class DiskBuffer {
   }
 
   /**
-   * Rejects after close(). The batch is encoded at the call, so later changes to the array do not reach the disk; the
+   * Rejects after close(), and with a RecordEncodeError when the batch cannot be encoded (nothing
+   * is written then). The batch is encoded at the call, so later changes to the array do not reach the disk; the
    * events themselves must not change after (the hot copy is the same objects).
    */
   append(events: readonly LogEvent[]): Promise<void> {
@@ -180,7 +192,7 @@ export class DiskBuffer {
     try {
       record = sealFrame(encodeBatch(events, appendedAt, FRAME_HEADER_BYTES));
     } catch (err) {
-      return Promise.reject(err);
+      return Promise.reject(new RecordEncodeError(err));
     }
     const batch: BufferedBatch = { events: events.slice(), bytes: record.length, appendedAt };
     // Appends run one at a time, in call order, each whether the one before failed or not.

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
-import { DiskBuffer } from '../buffer/disk-buffer.js';
+import { DiskBuffer, RecordEncodeError } from '../buffer/disk-buffer.js';
+import { dropUnencodableParts, FIELDS_DROPPED_FLAG } from '../buffer/encodable.js';
 import { backoffMs } from '../core/backoff.js';
 import type { LogEvent } from '../core/event.js';
 import type { Health } from '../core/health.js';
@@ -111,7 +112,14 @@ export class DiskChannel implements SinkChannel {
       await orAbort(this.buffer.waitForRoom(), this.abort.signal);
     }
     const appended = await this.untilDone('append', async () => {
-      await this.buffer.append(batch);
+      try {
+        await this.buffer.append(batch);
+      } catch (err) {
+        // Not the disk: the batch itself cannot be written, and never will be as it is.
+        if (!(err instanceof RecordEncodeError)) throw err;
+        this.repairUnencodable(batch, err);
+        await this.buffer.append(batch);
+      }
       return true;
     });
     if (appended === null) throw new DeliveryAborted(this.name);
@@ -199,6 +207,18 @@ export class DiskChannel implements SinkChannel {
       }
     }
     return null;
+  }
+
+  /** Gives up the parsed parts an event cannot be written with (the line is kept), counted and logged. */
+  private repairUnencodable(batch: readonly LogEvent[], err: RecordEncodeError): void {
+    const events = dropUnencodableParts(batch);
+    // Counted (logwharf_component_errors_total), never left failing: the batch goes on at once.
+    this.opts.health.fail(this.component, 'encode', 'UNENCODABLE');
+    this.opts.health.ok(this.component, 'encode');
+    this.opts.log.warn(
+      { sink: this.name, events, err: String(err.cause) },
+      `events whose parsed fields cannot be written: fields dropped, lines kept (flag ${FIELDS_DROPPED_FLAG})`,
+    );
   }
 
   private drop(events: number, reason: string): void {

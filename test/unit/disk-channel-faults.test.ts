@@ -19,8 +19,9 @@ import { removeTempDir, tempDir } from '../helpers/tmp.js';
  * promise nobody awaited, which ends a Node process.
  *
  * The faults are injected into Node's FileHandle (the disk buffer's only way to the disk): the
- * real-filesystem versions are the fault scenarios test/faults/disk-full.test.ts and
- * test/faults/disk-eio.test.ts.
+ * real-filesystem versions are the fault scenarios test/faults/disk-full.test.ts (ENOSPC) and
+ * test/faults/disk-refuses-writes.test.ts (EPERM; a real block device's EIO could not be made
+ * here, see test/helpers/fault-disk.ts).
  */
 
 const log = pino({ level: 'silent' });
@@ -196,5 +197,24 @@ describe('a disk channel whose disk fails', () => {
       what: 'the store working again',
     });
     expect(s.sink.ids).toEqual(['e1']);
+  });
+});
+
+describe('a disk channel given an event it cannot encode', () => {
+  it("drops that event's parsed fields, flags it, counts it, and stores every line (before: the batch was retried forever)", async () => {
+    const s = await setUp();
+    const bad = event(1);
+    // Nothing JSON can write: a parser bug, or a value a new parser lets through.
+    bad.fields = { n: 10n as unknown as number, other: 'goes too: the whole fields object is dropped' };
+    const events = [event(0), bad, event(2)];
+    s.pipeline.push(events);
+    await waitFor(() => s.sink.ids.length === 3, { timeoutMs: 10_000, what: 'all 3 stored' });
+    expect(s.sink.ids).toEqual(['e0', 'e1', 'e2']);
+    expect(bad.fields).toBeUndefined();
+    expect(bad.message).toBe('line 1');
+    expect(bad.flags).toEqual(['fields_dropped']);
+    expect(events[0]!.flags).toBeUndefined();
+    expect(errorsOf(s.health, 'encode')).toEqual(['store buffer UNENCODABLE']);
+    expect(failing(s.health)).toEqual([]);
   });
 });
