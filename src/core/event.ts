@@ -59,6 +59,13 @@ export const SEVERITY = {
   debug: 7,
 } as const;
 
+/**
+ * How deep `fields` may nest (objects and arrays, the outermost counted): the body parser keeps a
+ * deeper JSON line as plain text, and Elasticsearch's `flattened` mapping of `fields` is told to
+ * take this depth (its default of 20 would refuse such events for good).
+ */
+export const MAX_FIELDS_DEPTH = 64;
+
 /** Docker's own syslog logging driver logs with facility `daemon`; we tag container lines alike. */
 export const FACILITY_DAEMON = 3;
 

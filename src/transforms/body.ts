@@ -9,6 +9,7 @@
  */
 
 import type { AccessLog } from '../core/event.js';
+import { MAX_FIELDS_DEPTH } from '../core/event.js';
 import { parseAccessLog } from './access-log.js';
 import { leadingLevel } from './level-keyword.js';
 import { facilityFromPri, severityFromLevel, severityFromPri } from './severity.js';
@@ -38,9 +39,10 @@ const MESSAGE_KEYS = ['msg', 'message', '@message'] as const;
  * A JSON line nested deeper than this is not taken apart: every store and the disk buffer write
  * `fields` with JSON.stringify, which recurses and throws past a few thousand levels (a 10 KB
  * line of brackets), and the event could then never be buffered or stored. No program logs
- * anything near this deep; such a line stays plain text, kept whole.
+ * anything near this deep; such a line stays plain text, kept whole (core/event.ts says why
+ * the stores take exactly this depth).
  */
-export const MAX_JSON_DEPTH = 64;
+export const MAX_JSON_DEPTH = MAX_FIELDS_DEPTH;
 const LEVEL_KEYS = ['level', 'lvl', 'severity', 'log.level'] as const;
 const TIME_KEYS = ['@timestamp', 'timestamp', 'time', 'ts'] as const;
 

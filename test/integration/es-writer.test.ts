@@ -4,8 +4,9 @@ import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { ElasticsearchConfig } from '../../src/config/schema.js';
 import { toEcs } from '../../src/core/ecs.js';
-import type { ContainerInfo, LogEvent } from '../../src/core/event.js';
+import { type ContainerInfo, type LogEvent, MAX_FIELDS_DEPTH } from '../../src/core/event.js';
 import { encodeBatch } from '../../src/sinks/elasticsearch/encode.js';
+import { TEMPLATE_VERSION } from '../../src/sinks/elasticsearch/template.js';
 import {
   type ElasticsearchStore,
   type ElasticsearchStoreOptions,
@@ -141,11 +142,16 @@ function deadLetterLines(
   return out;
 }
 
-/** A nesting deeper than flattened's depth_limit (20) under `fields`. */
-function tooDeep(): Record<string, unknown> {
+/** `fields` nested `levels` objects deep. */
+function nested(levels: number): Record<string, unknown> {
   let v: Record<string, unknown> = { leaf: 1 };
-  for (let i = 0; i < 25; i++) v = { x: v };
+  for (let i = 1; i < levels; i++) v = { x: v };
   return v;
+}
+
+/** Deeper than the template's depth_limit for `fields` (no parser makes these: MAX_FIELDS_DEPTH). */
+function tooDeep(): Record<string, unknown> {
+  return nested(MAX_FIELDS_DEPTH + 10);
 }
 
 describe('Elasticsearch writer', () => {
@@ -174,7 +180,10 @@ describe('Elasticsearch writer', () => {
     expect(mapping.properties?.['@timestamp']).toEqual({ type: 'date_nanos' });
     expect(mapping.properties?.fields).toMatchObject({ type: 'flattened' });
     const template = (await es.indices.getIndexTemplate({ name: prefix })).index_templates[0]!;
-    expect(template.index_template._meta).toEqual({ managed_by: 'logwharf', template_version: 2 });
+    expect(template.index_template._meta).toEqual({
+      managed_by: 'logwharf',
+      template_version: TEMPLATE_VERSION,
+    });
     // A dotted label key is one flattened key, searchable as such.
     const byLabel = await es.count({
       index: day1,
@@ -264,11 +273,21 @@ describe('Elasticsearch writer', () => {
     const byId = new Map(lines.map((l) => [(l.event.event as { id: string }).id, l]));
     expect(byId.get('e-10')).toMatchObject({
       sink: 'elasticsearch',
-      reason: expect.stringMatching(/^HTTP 400 document_parsing_exception: .*maximum depth limit of \[20\]/),
+      reason: expect.stringMatching(/^HTTP 400 document_parsing_exception: .*maximum depth limit of \[65\]/),
       event: toEcs(batch[10]!),
     });
     expect(byId.get('e-20')?.reason).toMatch(/date_nanos.*before the epoch in 1970/);
     expect(await count(`${prefix}-default-2026.02.01`)).toBe(48);
+  });
+
+  it('indexes fields nested as deep as the body parser takes them (flattened refuses past 20 by default)', async () => {
+    const prefix = newPrefix();
+    const s = await open(config(prefix));
+    const batch = events(3, '2026-02-02T10:00:00Z');
+    batch[1]!.fields = nested(MAX_FIELDS_DEPTH);
+    expect(await s.writer.write(batch)).toEqual({ status: 'delivered' });
+    expect(s.writer.counters).toMatchObject({ indexed: 3, deadLettered: 0 });
+    expect(await count(`${prefix}-default-2026.02.02`)).toBe(3);
   });
 
   it('retries only what is pending, and never dead-letters an event twice', async () => {

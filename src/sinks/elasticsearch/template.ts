@@ -1,4 +1,5 @@
 import type { Client, estypes } from '@elastic/elasticsearch';
+import { MAX_FIELDS_DEPTH } from '../../core/event.js';
 
 /**
  * The indices logwharf writes to Elasticsearch, and the composable index template that maps
@@ -43,7 +44,7 @@ import type { Client, estypes } from '@elastic/elasticsearch';
  * tomorrow; documents stored before keep what they were indexed with.
  */
 
-export const TEMPLATE_VERSION = 2;
+export const TEMPLATE_VERSION = 3;
 
 /** The retention class when none is configured. */
 export const DEFAULT_CLASS = 'default';
@@ -65,6 +66,15 @@ const withText = { fields: { text: { type: 'text' } } } as const;
 const dateNanos = { type: 'date_nanos' } as const;
 // `ignore_above` on flattened is supported by Elasticsearch but missing from the client's types.
 const flattened = { type: 'flattened', ignore_above: IGNORE_ABOVE } as unknown as estypes.MappingProperty;
+/**
+ * `fields` holds whatever a JSON line nested, up to MAX_FIELDS_DEPTH (the body parser keeps a
+ * deeper line as text); flattened's own default of 20 objects would refuse the deeper ones for
+ * good. One more than ours, as Elasticsearch also counts the object it starts from.
+ */
+const flattenedFields = {
+  ...flattened,
+  depth_limit: MAX_FIELDS_DEPTH + 1,
+} as unknown as estypes.MappingProperty;
 
 /** The ECS mapping of the document `toEcs()` (src/core/ecs.ts) builds. */
 export const MAPPINGS: estypes.MappingTypeMapping = {
@@ -130,7 +140,7 @@ export const MAPPINGS: estypes.MappingTypeMapping = {
     source: { properties: { address: keyword } },
     user: { properties: { name: { ...keyword, ...withText } } },
     user_agent: { properties: { original: { ...keyword, ...withText } } },
-    fields: flattened,
+    fields: flattenedFields,
   },
 };
 
