@@ -185,6 +185,16 @@ describe('the embedded store', () => {
     for (const f of files) expect(daysBetween(started - 60_000, ended)).toContain(f.slice(0, 10));
 
     expect(await replacedCounts(lw.api.baseUrl)).toEqual(expectedCounts(sent));
+    // The peers' last line times are the times stored, not the claims.
+    const peers = (await lw.api.sources()).filter((p) => p.kind === 'syslog');
+    expect(peers.length).toBeGreaterThan(0);
+    for (const p of peers) {
+      expect(
+        p.last_line_time! >= new Date(started - 60_000).toISOString().slice(0, 19),
+        JSON.stringify(p),
+      ).toBe(true);
+      expect(p.last_line_time! <= new Date(ended + 1000).toISOString(), JSON.stringify(p)).toBe(true);
+    }
     // The claim stays searchable, and so does the flag.
     expect(await lw.api.searchAll('sender_timestamp<2000-01-01T00:00:00Z')).toHaveLength(3);
     expect(await lw.api.searchAll('log.flags:clock_skew')).toHaveLength(6);

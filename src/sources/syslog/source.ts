@@ -201,8 +201,11 @@ export class SyslogSource {
       events[i] = syslogEvent(msg, raw, peer, { timestamp: receivedAt, id }, frame.truncated);
     }
     this.counters.messages += events.length;
+    const more = this.intake.push(events);
+    // After the push: the transforms have replaced a sender time out of line by the receive time
+    // (transforms/sender-time.ts), and the peer's last line time is the one stored.
     this.touch(peer, events);
-    if (!this.intake.push(events)) {
+    if (!more) {
       this.full = true;
       this.listeners.pause();
     }
