@@ -118,13 +118,9 @@ describe('logwharf query on Elasticsearch', () => {
 });
 
 /** A `logwharf run` taking syslog over TCP, in its own temp dir; `http` is YAML added under `http:`. */
-async function startRun(
-  http: string,
-  env: NodeJS.ProcessEnv = {},
-  opts: { token?: string } = {},
-): Promise<LogwharfProcess> {
+async function startRun(http: string, env: NodeJS.ProcessEnv = {}): Promise<LogwharfProcess> {
   const config = writeSyslogRunConfig(await tempDir('lw-cli-run-'), http);
-  const lw = new LogwharfProcess(config, env, opts);
+  const lw = new LogwharfProcess(config, env);
   running.push(lw);
   await lw.start();
   return lw;
@@ -179,11 +175,7 @@ describe('logwharf query --server against a logwharf with http.auth.tokens', () 
   const TOKEN = 'e2e-tok-7c1d9a3f5b8e2a4c';
 
   it('works with the token from LOGWHARF_TOKEN or --token-file; without it says what to set; never prints it', async () => {
-    const lw = await startRun(
-      `  auth:\n    tokens:\n      - { token: ${TOKEN}, role: read }\n`,
-      {},
-      { token: TOKEN },
-    );
+    const lw = await startRun(`  auth:\n    tokens:\n      - { token: ${TOKEN}, role: read }\n`);
     const server = lw.api.baseUrl;
     await sendWithLogger(lw, 'clitest', 'tokencheck arrived');
     const outputs: string[] = [];

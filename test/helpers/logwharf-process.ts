@@ -22,8 +22,6 @@ export interface LogwharfProcessOptions {
    * `unshare --pid --fork ...`). Signals (kill(), signal()) go to the first process of it.
    */
   wrap?: readonly string[];
-  /** A bearer token for the readiness probe at start, when the config has `http.auth.tokens`. */
-  token?: string;
 }
 
 /**
@@ -121,10 +119,8 @@ export class LogwharfProcess {
     });
     await waitFor(() => address, { timeoutMs: 30_000, what: 'logwharf to listen', signal: died.signal });
     this.api = new ApiClient(address);
-    const headers: Record<string, string> = this.opts.token
-      ? { authorization: `Bearer ${this.opts.token}` }
-      : {};
-    await waitFor(async () => (await fetch(`${address}/readyz`, { headers }).catch(() => null))?.ok, {
+    // /readyz is open to probes: no token, whatever http.auth says.
+    await waitFor(async () => (await fetch(`${address}/readyz`).catch(() => null))?.ok, {
       timeoutMs: 30_000,
       what: 'logwharf /readyz',
     });
