@@ -31,7 +31,7 @@ export interface MetricSources {
  * The metric families of one scrape. Names follow Prometheus conventions: `logwharf_` prefix,
  * `_total` on counters and only there, base units in the name (`_seconds`, `_bytes`), what
  * varies (source, sink, reason) in labels, not in names. Every drop or rejection has its
- * counter with a reason (STYLE.md), so an alert can be written on it. README.md lists them.
+ * counter with a reason (STYLE.md), so an alert can be written on it. docs/metrics.md lists them.
  */
 export function collectServiceMetrics(m: MetricSources): MetricFamily[] {
   const p = m.pipeline.counters;

@@ -14,7 +14,7 @@ import { db1, ECS_FIELD_QUERIES, queryEvents, web1, worker } from '../helpers/qu
  * The Elasticsearch reader against a real cluster, with the real index template: what each
  * query construct finds, paging in both orders (also while events arrive), cursors, and
  * histograms. Where Elasticsearch cannot give the embedded store's answer, the test says so
- * ("differs:") and pins down what it gives instead; the list is in the README.
+ * ("differs:") and pins down what it gives instead; the list is in docs/elasticsearch.md.
  */
 
 const DAY1 = '2024-05-01';

@@ -13,7 +13,7 @@ import { removeTempDir, tempDir } from '../helpers/tmp.js';
  * One behaviour, two stores: the same events are written to the embedded store and to a real
  * Elasticsearch, and the same queries must return the same events in the same order, page by
  * page, in both directions; histograms must count the same. A difference that cannot be
- * helped is listed in KNOWN_DIFFERENCES (and in the README) with its reason, never hidden.
+ * helped is listed in KNOWN_DIFFERENCES (and in docs/elasticsearch.md) with its reason, never hidden.
  */
 
 const web: ContainerInfo = {
