@@ -70,6 +70,12 @@ export interface SinkStatus {
     events: number;
     /** Seconds the oldest waiting event has waited, or 0 when nothing waits. */
     oldestAgeSeconds: number;
+    /**
+     * Damaged spots found in the disk buffer since start (a disk that lost data): each gave up
+     * the rest of its segment, and the bytes given up. Always 0 for a memory buffer.
+     */
+    damagedRecords: number;
+    damagedBytes: number;
   };
   /** Events the sink took (delivered). */
   eventsWritten: number;

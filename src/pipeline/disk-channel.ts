@@ -136,6 +136,8 @@ export class DiskChannel implements SinkChannel {
         maxBytes: this.opts.maxBytes,
         events: this.buffer.events,
         oldestAgeSeconds: oldest === null ? 0 : Math.max(0, (Date.now() - oldest) / 1000),
+        damagedRecords: this.buffer.corruptRecords,
+        damagedBytes: this.buffer.corruptBytes,
       },
       ...this.counters,
       dropped: { ...this.dropped },

@@ -88,6 +88,8 @@ export class MemoryChannel implements SinkChannel {
         maxBytes: 0,
         events: this.pending,
         oldestAgeSeconds: this.pending > 0 ? (Date.now() - this.pendingSince) / 1000 : 0,
+        damagedRecords: 0,
+        damagedBytes: 0,
       },
       ...this.counters,
       dropped: {},

@@ -57,5 +57,19 @@ export function sinkFamilies(statuses: readonly SinkStatus[]): MetricFamily[] {
       'Seconds the oldest waiting event has waited in the buffer; 0 when nothing waits.',
       (s) => s.buffer.oldestAgeSeconds,
     ),
+    {
+      name: 'logwharf_sink_buffer_damaged_records_total',
+      help:
+        'Damaged spots found in a disk buffer since start (a disk that lost data); each gave up the rest of its ' +
+        'segment file, whose events are lost.',
+      type: 'counter',
+      samples: statuses.map((s) => ({ labels: buffer(s), value: s.buffer.damagedRecords })),
+    },
+    {
+      name: 'logwharf_sink_buffer_damaged_bytes_total',
+      help: 'Bytes of disk buffer given up at damaged spots since start.',
+      type: 'counter',
+      samples: statuses.map((s) => ({ labels: buffer(s), value: s.buffer.damagedBytes })),
+    },
   ];
 }

@@ -8,7 +8,15 @@ import { sinkFamilies } from '../../src/telemetry/sink-metrics.js';
 const store: SinkStatus = {
   name: 'store',
   kind: 'elasticsearch',
-  buffer: { kind: 'disk', bytes: 4096, maxBytes: 268_435_456, events: 12, oldestAgeSeconds: 3.25 },
+  buffer: {
+    kind: 'disk',
+    bytes: 4096,
+    maxBytes: 268_435_456,
+    events: 12,
+    oldestAgeSeconds: 3.25,
+    damagedRecords: 1,
+    damagedBytes: 2048,
+  },
   eventsWritten: 1000,
   eventsRejected: 2,
   writeRetries: 5,
@@ -18,7 +26,15 @@ const store: SinkStatus = {
 const forward: SinkStatus = {
   name: 'syslog 10.0.0.5:6514',
   kind: 'syslog',
-  buffer: { kind: 'memory', bytes: 0, maxBytes: 0, events: 0, oldestAgeSeconds: 0 },
+  buffer: {
+    kind: 'memory',
+    bytes: 0,
+    maxBytes: 0,
+    events: 0,
+    oldestAgeSeconds: 0,
+    damagedRecords: 0,
+    damagedBytes: 0,
+  },
   eventsWritten: 998,
   eventsRejected: 0,
   writeRetries: 0,
@@ -49,6 +65,10 @@ describe('sinkFamilies', () => {
       `logwharf_sink_buffer_events{${f},buffer="memory"} 0`,
       `logwharf_sink_buffer_oldest_age_seconds{${s},buffer="disk"} 3.25`,
       `logwharf_sink_buffer_oldest_age_seconds{${f},buffer="memory"} 0`,
+      `logwharf_sink_buffer_damaged_records_total{${s},buffer="disk"} 1`,
+      `logwharf_sink_buffer_damaged_records_total{${f},buffer="memory"} 0`,
+      `logwharf_sink_buffer_damaged_bytes_total{${s},buffer="disk"} 2048`,
+      `logwharf_sink_buffer_damaged_bytes_total{${f},buffer="memory"} 0`,
     ]);
   });
 
@@ -59,6 +79,8 @@ describe('sinkFamilies', () => {
       'logwharf_sink_events_rejected_total',
       'logwharf_sink_write_retries_total',
       'logwharf_sink_events_dropped_total',
+      'logwharf_sink_buffer_damaged_records_total',
+      'logwharf_sink_buffer_damaged_bytes_total',
     ])
       expect(text).toContain(`# TYPE ${name} counter\n`);
     for (const name of [
@@ -68,7 +90,7 @@ describe('sinkFamilies', () => {
       'logwharf_sink_buffer_oldest_age_seconds',
     ])
       expect(text).toContain(`# TYPE ${name} gauge\n`);
-    expect(text.match(/^# HELP /gm)).toHaveLength(8);
+    expect(text.match(/^# HELP /gm)).toHaveLength(10);
   });
 
   it('escapes a sink name that needs it', () => {
