@@ -36,15 +36,24 @@ export const MAX_ANSWER_BYTES = 8 * 1024 * 1024;
 export type CutBy = 'limit' | 'max_bytes';
 
 /**
- * The bytes `doc` adds to an answer: its JSON in UTF-8, as the API serialises it (fastify writes
- * each event with JSON.stringify), and the comma after it.
+ * The bytes `doc` adds to an answer: its JSON in UTF-8, as the API sends it, and the comma after
+ * it.
  */
 export function answerBytes(doc: EcsDocument): number {
-  return Buffer.byteLength(JSON.stringify(doc), 'utf8') + 1;
+  return jsonBytes(JSON.stringify(doc));
+}
+
+function jsonBytes(json: string): number {
+  return Buffer.byteLength(json, 'utf8') + 1;
 }
 
 export class Answer<K> {
   readonly events: EcsDocument[] = [];
+  /**
+   * Each event's JSON, made once to measure it: the API sends this text as it is rather than
+   * serialising every event a second time.
+   */
+  readonly json: string[] = [];
   /** Bytes of the events taken (answerBytes each). */
   bytes = 0;
   private lastKey: K | undefined;
@@ -72,12 +81,14 @@ export class Answer<K> {
       return false;
     }
     const d = doc();
-    const size = answerBytes(d);
+    const json = JSON.stringify(d);
+    const size = jsonBytes(json);
     if (this.events.length > 0 && this.bytes + size > this.maxBytes) {
       this.cut = 'max_bytes';
       return false;
     }
     this.events.push(d);
+    this.json.push(json);
     this.bytes += size;
     this.lastKey = key;
     return true;
@@ -86,7 +97,12 @@ export class Answer<K> {
   /** The answer: a cursor after the last event taken when the answer is full, else none. */
   result(encodeCursor: (key: K) => string): SearchResult {
     if (this.cut === undefined || this.lastKey === undefined)
-      return { events: this.events, nextCursor: null };
-    return { events: this.events, nextCursor: encodeCursor(this.lastKey), cutBy: this.cut };
+      return { events: this.events, eventsJson: this.json, nextCursor: null };
+    return {
+      events: this.events,
+      eventsJson: this.json,
+      nextCursor: encodeCursor(this.lastKey),
+      cutBy: this.cut,
+    };
   }
 }

@@ -30,6 +30,8 @@ export interface SearchRequest {
 
 export interface SearchResult {
   events: EcsDocument[];
+  /** `JSON.stringify` of each of `events`, when the store made it anyway (to measure the answer). */
+  eventsJson?: string[];
   /** null when there is nothing more. */
   nextCursor: string | null;
   /** Why the answer ended before the matches did; set exactly when `nextCursor` is. */

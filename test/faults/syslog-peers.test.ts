@@ -9,6 +9,7 @@ import { scrapeMetrics, settle } from '../helpers/fault-observe.js';
 import { CLEAN, report, verdict } from '../helpers/fault-scenario.js';
 import { tallyKeys } from '../helpers/fault-tally.js';
 import { LogwharfProcess } from '../helpers/logwharf-process.js';
+import { writeSyslogRunConfig } from '../helpers/syslog-run.js';
 import { removeTempDir, tempDir } from '../helpers/tmp.js';
 
 /**
@@ -40,24 +41,7 @@ let port: number;
 
 beforeAll(async () => {
   dir = await tempDir('lw-fault-syslog-');
-  lw = new LogwharfProcess(
-    LogwharfProcess.writeConfig(
-      dir,
-      `data_dir: ${join(dir, 'data')}
-http:
-  listen: 127.0.0.1:0
-sources:
-  docker:
-    enabled: false
-  syslog:
-    enabled: true
-    udp: null
-    tcp: 127.0.0.1:0
-pipeline:
-  flush_interval: 50ms
-`,
-    ),
-  );
+  lw = new LogwharfProcess(writeSyslogRunConfig(dir));
   await lw.start();
   port = Number(lw.syslog.tcp?.split(':').pop());
   expect(port, `the syslog TCP port from logwharf's log:\n${lw.tail()}`).toBeGreaterThan(0);

@@ -72,7 +72,11 @@ describe('Answer', () => {
     const { result } = fill(100, 1000, [5000, 100]);
     expect(result.events).toHaveLength(1);
     expect(result).toMatchObject({ nextCursor: 'after-0', cutBy: 'max_bytes' });
-    expect(fill(100, 1000, [5000]).result).toEqual({ events: [docOf(5000)], nextCursor: null });
+    expect(fill(100, 1000, [5000]).result).toEqual({
+      events: [docOf(5000)],
+      eventsJson: [JSON.stringify(docOf(5000))],
+      nextCursor: null,
+    });
   });
 
   it('stops at limit without building the document of the event that does not fit', () => {
@@ -83,8 +87,12 @@ describe('Answer', () => {
   });
 
   it('has no cursor when the matches ran out first, and refuses everything once full', () => {
-    expect(fill(3, 1000, [100, 100]).result).toEqual({ events: [docOf(100), docOf(100)], nextCursor: null });
-    expect(fill(3, 1000, []).result).toEqual({ events: [], nextCursor: null });
+    expect(fill(3, 1000, [100, 100]).result).toEqual({
+      events: [docOf(100), docOf(100)],
+      eventsJson: [JSON.stringify(docOf(100)), JSON.stringify(docOf(100))],
+      nextCursor: null,
+    });
+    expect(fill(3, 1000, []).result).toEqual({ events: [], eventsJson: [], nextCursor: null });
     const a = new Answer<number>(1, 1000);
     expect(a.offer(0, () => docOf(100))).toBe(true);
     expect(a.full).toBe(false);

@@ -89,14 +89,19 @@ export const searchRoutes: FastifyPluginAsync<SearchRouteOptions> = async (app, 
   app.get<{ Querystring: SearchQuerystring }>(
     '/search',
     { schema: { querystring: SearchQuerystring, response: { 200: SearchResponse } } },
-    async (request) => {
+    async (request, reply) => {
       const req = toSearchRequest(request.query, opts.now());
       const result = await opts.reader.search(req);
-      const body: SearchResponse = {
-        events: result.events,
-        next_cursor: result.nextCursor,
-        cut_by: result.nextCursor === null ? null : (result.cutBy ?? 'limit'),
-      };
+      const cutBy = result.nextCursor === null ? null : (result.cutBy ?? 'limit');
+      if (result.eventsJson !== undefined) {
+        // The events' JSON was made to measure the answer: sent as it is, not serialised again
+        // (that second pass cost as much as reading the rows). Same shape as SearchResponse.
+        const tail = `],"next_cursor":${JSON.stringify(result.nextCursor)},"cut_by":${JSON.stringify(cutBy)}}`;
+        return reply
+          .type('application/json; charset=utf-8')
+          .send(`{"events":[${result.eventsJson.join(',')}${tail}`);
+      }
+      const body: SearchResponse = { events: result.events, next_cursor: result.nextCursor, cut_by: cutBy };
       return body;
     },
   );
