@@ -18,9 +18,9 @@ import { removeTempDir } from '../helpers/tmp.js';
  * The filesystem under data_dir refuses every write for 15 s: everything in data_dir (the
  * embedded store, the store's disk buffer and its ledger, positions.json) is made immutable
  * (`chattr -R +i`), so ext4 answers EPERM to each write, through the files logwharf holds open
- * too, then writable again. It stands in for a disk that returns EIO, which this project's
- * sandbox kernel cannot produce safely (see test/helpers/fault-disk.ts); for logwharf any
- * errno takes the same path, and this one comes from the real kernel on the real files.
+ * too, then writable again: a refusal from ext4 itself, on the real files, where EIO (in
+ * test/faults/disk-eio.test.ts) comes from a FUSE filesystem of our own. For logwharf any errno
+ * takes the same path.
  *
  * logwharf must stay up, say what fails (/readyz 503 naming the buffer and the code;
  * /metrics), retry, and go on by itself once writes work again. Then it is killed (SIGKILL)

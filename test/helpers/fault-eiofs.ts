@@ -5,9 +5,7 @@
  * (lookups, getattr and statfs keep working); `heal()` ends it. The processes above meet the
  * kernel's own EIO through the ordinary syscalls, on files they hold open too.
  *
- * Why FUSE: the sandbox kernel has no device-mapper (the usual `dmsetup` error/flakey targets)
- * and no fault-injection framework, and a shrunk loop device under ext4 crashed the kernel (see
- * fault-disk.ts). A FUSE daemon that fails is a failure the kernel is built to survive.
+ * Why FUSE and not a failing block device: see fault-disk.ts.
  *
  * The daemon is built with `go build` into the cache directory (LOGWHARF_CACHE_DIR, default
  * ~/.cache/logwharf/eiofs/), once per version of its sources. It needs Go, /dev/fuse and root
