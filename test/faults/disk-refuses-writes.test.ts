@@ -8,7 +8,15 @@ import {
   waitForStored,
   watchThrough,
 } from '../helpers/fault-observe.js';
-import { CLEAN, cleanUp, logwharfFor, report, settleProject, verdict } from '../helpers/fault-scenario.js';
+import {
+  CLEAN,
+  cleanUp,
+  crashAndRestart,
+  logwharfFor,
+  report,
+  settleProject,
+  verdict,
+} from '../helpers/fault-scenario.js';
 import { SequenceProject } from '../helpers/fault-sequence.js';
 import type { LogwharfProcess } from '../helpers/logwharf-process.js';
 import { waitFor } from '../helpers/poll.js';
@@ -92,10 +100,7 @@ describe('the filesystem under data_dir refuses every write for a while', () => 
     const m = await scrapeMetrics(lw.api);
 
     // What it left on disk serves the next start: a crash, then a start on the same data_dir.
-    await lw.kill('SIGKILL');
-    const runs = lw.output.length;
-    await lw.start();
-    const damaged = lw.output.slice(runs).filter((l) => /damaged|corrupt|torn/i.test(l));
+    const damaged = await crashAndRestart(lw);
 
     await seq.waitForMoreSent(100);
     await seq.compose.stop();
