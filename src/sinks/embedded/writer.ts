@@ -293,8 +293,9 @@ const HINTS: Record<string, string> = {
   SQLITE_BUSY: 'another process holds the database lock: is a second logwharf writing to this data_dir?',
   SQLITE_READONLY: 'the file or its directory is read-only: check permissions of data_dir',
   EACCES: 'permission denied: check permissions of data_dir',
-  // A disk that fails reads shows as this too: a read that is partly served from the page cache
-  // comes back short, and SQLite takes the rest of the page as zeros. logwharf retries either way.
+  // A disk that fails reads shows as this too: SQLite's unix VFS answers a read that fails with
+  // EIO (or ENXIO, ERANGE) with SQLITE_IOERR_CORRUPTFS, which reaches us as SQLITE_CORRUPT
+  // (test/faults/disk-eio.test.ts sees it). logwharf retries either way.
   SQLITE_CORRUPT:
     'the file reads as damaged: if the disk reports I/O errors (EIO, see the kernel log), fix the disk and ' +
     'logwharf goes on by itself; if not, stop logwharf and move the file aside',
