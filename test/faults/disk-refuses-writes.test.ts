@@ -8,7 +8,15 @@ import {
   waitForStored,
   watchThrough,
 } from '../helpers/fault-observe.js';
-import { CLEAN, cleanUp, logwharfFor, report, settleProject, verdict } from '../helpers/fault-scenario.js';
+import {
+  CLEAN,
+  cleanUp,
+  crashAndRestart,
+  logwharfFor,
+  report,
+  settleProject,
+  verdict,
+} from '../helpers/fault-scenario.js';
 import { SequenceProject } from '../helpers/fault-sequence.js';
 import type { LogwharfProcess } from '../helpers/logwharf-process.js';
 import { waitFor } from '../helpers/poll.js';
@@ -18,9 +26,9 @@ import { removeTempDir } from '../helpers/tmp.js';
  * The filesystem under data_dir refuses every write for 15 s: everything in data_dir (the
  * embedded store, the store's disk buffer and its ledger, positions.json) is made immutable
  * (`chattr -R +i`), so ext4 answers EPERM to each write, through the files logwharf holds open
- * too, then writable again. It stands in for a disk that returns EIO, which this project's
- * sandbox kernel cannot produce safely (see test/helpers/fault-disk.ts); for logwharf any
- * errno takes the same path, and this one comes from the real kernel on the real files.
+ * too, then writable again: a refusal from ext4 itself, on the real files, where EIO (in
+ * test/faults/disk-eio.test.ts) comes from a FUSE filesystem of our own. For logwharf any errno
+ * takes the same path.
  *
  * logwharf must stay up, say what fails (/readyz 503 naming the buffer and the code;
  * /metrics), retry, and go on by itself once writes work again. Then it is killed (SIGKILL)
@@ -92,10 +100,7 @@ describe('the filesystem under data_dir refuses every write for a while', () => 
     const m = await scrapeMetrics(lw.api);
 
     // What it left on disk serves the next start: a crash, then a start on the same data_dir.
-    await lw.kill('SIGKILL');
-    const runs = lw.output.length;
-    await lw.start();
-    const damaged = lw.output.slice(runs).filter((l) => /damaged|corrupt|torn/i.test(l));
+    const damaged = await crashAndRestart(lw);
 
     await seq.waitForMoreSent(100);
     await seq.compose.stop();

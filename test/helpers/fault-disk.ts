@@ -4,15 +4,14 @@
  * - `Tmpfs`: a small tmpfs to fill up (ENOSPC), then grow (`mount -o remount,size=`).
  * - `setImmutable`: ext4 refusing every write under a directory (EPERM), then allowing them.
  *
- * Not here: EIO from a failing block device. Device-mapper (`dmsetup`, the `error` or `flakey`
- * target) is the usual way, but this project's sandbox kernel has no device-mapper. Shrinking
- * a loop device under a mounted ext4 (LOOP_SET_STATUS64 size limit) does give real EIO, and a
- * plain writer sees it and recovers; but with logwharf's disk buffer on it the kernel (6.18)
- * hit a BUG in ext4's block allocator (fs/ext4/mballoc.c:4953, ext4_mb_use_inode_pa) when
- * the device came back, killing the process and leaving a writeback worker stuck for good.
- * A test must not crash the kernel it shares, so EIO is injected at Node's file handles
- * instead (test/unit/disk-channel-faults.test.ts), and the kernel's own refusals are ENOSPC
- * and EPERM here.
+ * EIO is in fault-eiofs.ts: eiofs, our own FUSE filesystem that answers EIO on command. Not from
+ * a failing block device: device-mapper (`dmsetup`, the `error` or `flakey` target), the usual
+ * way, is missing from this project's sandbox kernel, and shrinking a loop device under a
+ * mounted ext4 (LOOP_SET_STATUS64 size limit), which does give real EIO, hit a BUG in ext4's
+ * block allocator (kernel 6.18, fs/ext4/mballoc.c:4953, ext4_mb_use_inode_pa) with logwharf's
+ * disk buffer on it: the process was killed and a writeback worker left stuck for good. A test
+ * must not crash the kernel it shares; a FUSE daemon that fails is a failure the kernel is
+ * built to survive.
  *
  * All of it needs root and util-linux (mount) or e2fsprogs (chattr). `unavailable()` says
  * what is missing; under CI=true a scenario fails on it, naming it, elsewhere it is skipped

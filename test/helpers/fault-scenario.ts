@@ -79,6 +79,17 @@ export function report(
   return entry;
 }
 
+/**
+ * A crash (SIGKILL), then a start on the same data_dir: returns the new run's log lines that
+ * report damage found on disk (a damaged buffer record, a corrupt positions file, a torn tail).
+ */
+export async function crashAndRestart(lw: LogwharfProcess): Promise<string[]> {
+  await lw.kill('SIGKILL');
+  const runs = lw.output.length;
+  await lw.start();
+  return lw.output.slice(runs).filter((l) => /damaged|corrupt|torn/i.test(l));
+}
+
 /** The three numbers that must be zero, for `expect(...).toEqual(CLEAN)`. */
 export const CLEAN = { lost: 0, duplicated: 0, unexpected: 0 } as const;
 

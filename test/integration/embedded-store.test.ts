@@ -582,6 +582,10 @@ describe('embedded store', () => {
     expect(classify(err('SQLITE_IOERR_WRITE'), f).status).toBe('retryable');
     expect(classify(err('ENOSPC'), f).status).toBe('retryable');
     expect(classify(err('SQLITE_CORRUPT'), f).status).toBe('retryable');
+    // A failing disk reads as a damaged file too (test/faults/disk-eio.test.ts): the hint must not
+    // send the operator to move a sound file aside before the disk is looked at.
+    expect(classify(err('SQLITE_CORRUPT'), f).reason).toMatch(/damaged: if the disk reports I\/O errors/);
+    expect(classify(err('SQLITE_IOERR_SHORT_READ'), f).reason).toMatch(/the disk failed a read or write/);
     expect(classify(err('SQLITE_ERROR'), f).status).toBe('rejected');
     expect(classify(err('SQLITE_CONSTRAINT_NOTNULL'), f).status).toBe('rejected');
     expect(classify(new TypeError('Do not know how to serialize a BigInt'), f).status).toBe('rejected');

@@ -18,10 +18,11 @@ import { removeTempDir, tempDir } from '../helpers/tmp.js';
  * once, and the buffer's ledger ends where it should. Before, the first such error rejected a
  * promise nobody awaited, which ends a Node process.
  *
- * The faults are injected into Node's FileHandle (the disk buffer's only way to the disk): the
- * real-filesystem versions are the fault scenarios test/faults/disk-full.test.ts (ENOSPC) and
- * test/faults/disk-refuses-writes.test.ts (EPERM; a real block device's EIO could not be made
- * here, see test/helpers/fault-disk.ts).
+ * The faults are injected into Node's FileHandle (the disk buffer's only way to the disk), which
+ * reaches every operation and order deterministically (an ack whose ledger write fails, a read
+ * that fails). The real-filesystem versions are the fault scenarios
+ * test/faults/disk-full.test.ts (ENOSPC), test/faults/disk-refuses-writes.test.ts (EPERM) and
+ * test/faults/disk-eio.test.ts (EIO, from a FUSE filesystem of our own: test/tools/eiofs).
  */
 
 const log = pino({ level: 'silent' });

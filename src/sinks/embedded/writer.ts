@@ -293,7 +293,13 @@ const HINTS: Record<string, string> = {
   SQLITE_BUSY: 'another process holds the database lock: is a second logwharf writing to this data_dir?',
   SQLITE_READONLY: 'the file or its directory is read-only: check permissions of data_dir',
   EACCES: 'permission denied: check permissions of data_dir',
-  SQLITE_CORRUPT: 'the file is damaged: stop logwharf and move the file aside',
+  // A disk that fails reads shows as this too: SQLite's unix VFS answers a read that fails with
+  // EIO (or ENXIO, ERANGE) with SQLITE_IOERR_CORRUPTFS, which reaches us as SQLITE_CORRUPT
+  // (test/faults/disk-eio.test.ts sees it). logwharf retries either way.
+  SQLITE_CORRUPT:
+    'the file reads as damaged: if the disk reports I/O errors (EIO, see the kernel log), fix the disk and ' +
+    'logwharf goes on by itself; if not, stop logwharf and move the file aside',
+  SQLITE_IOERR: 'the disk failed a read or write (EIO, see the kernel log): logwharf retries until it works',
   SQLITE_NOTADB: 'the file is not a SQLite database: move it aside',
 };
 
