@@ -480,6 +480,7 @@ describe('search bounds and paging', () => {
     const none = openElasticsearchReader({ client, indexPrefix: `${prefix}-nothing-here` });
     expect(await none.search({ query: parseQuery(''), limit: 5, order: 'desc' })).toEqual({
       events: [],
+      eventsJson: [],
       nextCursor: null,
     });
   });
