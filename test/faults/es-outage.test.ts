@@ -13,7 +13,7 @@ import { removeTempDir, tempDir } from '../helpers/tmp.js';
 /**
  * Elasticsearch goes away in the middle of ingest, for 30 seconds, and comes back. Five
  * containers print numbered lines all along; every one is stored once. An event Elasticsearch
- * refuses for good (a mapping it cannot take) is dead-lettered while the rest keeps flowing.
+ * refuses for good (a term longer than Lucene takes) is dead-lettered while the rest keeps flowing.
  * A dedicated node is used, so stopping it does not disturb the other test files' cluster.
  *
  * While the node is down, two flood containers print FLOOD lines each as fast as they can, one
@@ -40,19 +40,19 @@ let dir: string;
 beforeAll(async () => {
   node = await startDedicatedElasticsearch();
   fixtures = await tempDir('lw-es-outage-fx-');
-  // 25 levels of nesting: deeper than the flattened `fields` mapping takes (depth_limit 20).
-  let deep = '"bottom"';
-  for (let i = 0; i < 25; i++) deep = `{"d":${deep}}`;
-  await writeFile(join(fixtures, 'deep.json'), `{"msg":"too deep","x":${deep}}\n`);
+  // A JSON key of 40,000 characters: Elasticsearch indexes a `flattened` leaf as one term of key
+  // and value, and Lucene refuses a term over 32,766 bytes, so it refuses the whole document (the
+  // embedded store keeps it). A 40 KB line also crosses Docker's 16 KiB frames.
+  await writeFile(join(fixtures, 'refused.json'), `{"msg":"key too long","${'k'.repeat(40_000)}":"v"}\n`);
   const image = await ensureTestImage();
   seq = await SequenceProject.create(
     'es-outage',
     [{ name: 'seq' }],
-    `  deep:
+    `  refused:
     image: ${image}
     init: true
     volumes: ["${fixtures}:/fx:ro"]
-    command: ["sh", "-c", "cat /fx/deep.json; exec sleep 86400"]
+    command: ["sh", "-c", "cat /fx/refused.json; exec sleep 86400"]
   flood1:
     image: ${image}
     init: true
@@ -188,7 +188,7 @@ describe('Elasticsearch down for 30 s during ingest', () => {
     expect(m.get('logwharf_dead_letter_events')).toBe(1);
     expect(m.get('logwharf_elasticsearch_dead_lettered_total')).toBe(1);
     expect(metricSum(m, 'logwharf_elasticsearch_retries_total')).toBeGreaterThan(0);
-    expect((await lw.api.search({ q: '"too deep"' })).events).toHaveLength(0);
+    expect((await lw.api.search({ q: '"key too long"' })).events).toHaveLength(0);
     expect(await lw.api.readyz()).toBe(200);
   });
 });
